@@ -6,3 +6,11 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod executor;
+pub mod store;
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod demo;
+mod domain_errors;
+pub mod routes;

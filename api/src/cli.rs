@@ -1,0 +1,196 @@
+//! The `cms` command line: `serve` (the default), `migrate`, `token` and `hostel` administration.
+//!
+//! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use cms_domain::actor::Role;
+
+use crate::app::{self, AppState, Limits};
+use crate::auth::TokenSpec;
+use crate::config::{DatabaseTarget, LogFormat, Settings};
+use crate::executor::Executor;
+use crate::store::EventStore;
+use crate::{admin, demo};
+
+/// CMS: event-sourced hostel maintenance complaints.
+#[derive(Debug, Parser)]
+#[command(name = "cms", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API (the default). Creates and migrates the database first.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Mint a JWT with the configured key (development secret, or a private key you provide).
+    Token(TokenArgs),
+    /// Hostel administration: register hostels, manage categories and staff.
+    #[command(subcommand)]
+    Hostel(admin::HostelAdmin),
+}
+
+#[derive(Debug, Default, Args)]
+struct ServeArgs {
+    /// Seed a demo hostel, staff and complaints in several states (only into an empty database).
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// The role: resident, staff, warden, admin, auditor or service.
+    #[arg(long)]
+    role: Role,
+    /// The subject (user id).
+    #[arg(long)]
+    sub: String,
+    /// A hostel the token is scoped to (repeat for several; `*` for all, admin and auditor only).
+    #[arg(long = "hostel")]
+    hostels: Vec<String>,
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl_secs: u64,
+}
+
+/// Runs the command line; the exit code reports success.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.settings);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&settings, args).await,
+        Command::Migrate => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            println!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Token(args) => {
+            let minter = settings.token_minter()?;
+            let token = minter.mint(&TokenSpec {
+                sub: args.sub,
+                role: args.role,
+                hostels: args.hostels,
+                name: args.name,
+                ttl: Duration::from_secs(args.ttl_secs),
+            })?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Hostel(command) => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            admin::run(&Executor::new(store), command).await
+        }
+    }
+}
+
+/// Opens the configured database (creating the SQLite file and its folder in the embedded default).
+///
+/// # Errors
+/// The database cannot be reached or the data folder cannot be created.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
+    let target = settings.database()?;
+    let (url, max_connections) = match &target {
+        DatabaseTarget::Sqlite { url, max_connections } => {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!("creating the data folder {}", settings.data_dir.display())
+            })?;
+            (url.clone(), *max_connections)
+        }
+        DatabaseTarget::Postgres { write_url, max_connections, .. } => {
+            (write_url.expose().clone(), *max_connections)
+        }
+    };
+    EventStore::connect(&url, max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", target.describe()))
+}
+
+async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    store.migrate().await.context("migrating the database")?;
+    let executor = Arc::new(Executor::new(store));
+    if args.demo {
+        demo::seed(&executor).await.context("seeding the demo data")?;
+    }
+    let verifier = Arc::new(settings.jwt_verifier()?);
+    let state = AppState { executor, verifier };
+    let limits = Limits {
+        body_bytes: settings.body_limit_bytes,
+        ..Limits::default()
+    };
+    let router = app::router(state.clone(), limits);
+    let listener = tokio::net::TcpListener::bind(settings.http_addr)
+        .await
+        .with_context(|| format!("binding {}", settings.http_addr))?;
+    let address = listener.local_addr()?;
+    println!("CMS listening on http://{address} ({} event store)", state.executor.store().backend());
+    println!("  API docs:   http://{address}/docs");
+    println!("  a token:    cms token --role admin --sub admin --hostel '*'");
+    if args.demo {
+        println!("  demo users: {}", demo::USERS_HINT);
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log_format == LogFormat::Json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,82 @@
+//! Ending a complaint without (or after) a fix: close (warden or admin), reject (warden), withdraw
+//! (the reporter, before work starts).
+
+use axum::extract::State;
+use cms_domain::complaint::ComplaintAction;
+use cms_domain::ids::ComplaintId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::run_action;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::routes::command::{CommandHeaders, CommandResponse};
+
+/// An optional reason.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionalReason {
+    pub reason: Option<String>,
+}
+
+/// A required reason.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredReason {
+    pub reason: String,
+}
+
+/// Close a complaint (warden or admin).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/close", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = OptionalReason,
+    responses((status = 200, description = "closed"), (status = 403, description = "role may not close"))
+)]
+pub(super) async fn close(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<OptionalReason>,
+) -> Result<CommandResponse, ApiError> {
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
+    let action = ComplaintAction::Close { reason: body.reason };
+    run_action(&state, &actor, &headers, id, "CloseComplaint", request, action).await
+}
+
+/// Reject a complaint (warden).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/reject", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = RequiredReason,
+    responses((status = 200, description = "rejected"), (status = 403, description = "role may not reject"))
+)]
+pub(super) async fn reject(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<RequiredReason>,
+) -> Result<CommandResponse, ApiError> {
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
+    let action = ComplaintAction::Reject { reason: body.reason };
+    run_action(&state, &actor, &headers, id, "RejectComplaint", request, action).await
+}
+
+/// Withdraw a complaint before work starts (the reporter).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/withdraw", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = OptionalReason,
+    responses((status = 200, description = "withdrawn"), (status = 409, description = "work already started"))
+)]
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<OptionalReason>,
+) -> Result<CommandResponse, ApiError> {
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
+    let action = ComplaintAction::Withdraw { reason: body.reason };
+    run_action(&state, &actor, &headers, id, "WithdrawComplaint", request, action).await
+}

@@ -1,0 +1,175 @@
+//! The work on a complaint: triage, assign, start, hold, resume and resolve.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use cms_domain::complaint::{ComplaintAction, Priority};
+use cms_domain::ids::{CategoryId, ComplaintId, PhotoId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::run_action;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::routes::command::{CommandHeaders, CommandResponse};
+
+fn to_json(body: &impl Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(body).map_err(ApiError::internal)
+}
+
+/// Triage: set the priority, optionally correct the category.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    /// `P1` (most urgent) to `P4`.
+    #[schema(value_type = String, example = "P2")]
+    pub priority: Priority,
+    #[schema(value_type = Option<String>)]
+    pub category: Option<CategoryId>,
+}
+
+/// Triage a complaint (staff or warden of its hostel).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/triage", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = TriageRequest,
+    responses((status = 200, description = "triaged"), (status = 409, description = "not in a triageable status"))
+)]
+pub(super) async fn triage(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<TriageRequest>,
+) -> Result<CommandResponse, ApiError> {
+    let request = to_json(&body)?;
+    let action = ComplaintAction::Triage {
+        priority: body.priority,
+        category: body.category,
+    };
+    run_action(&state, &actor, &headers, id, "TriageComplaint", request, action).await
+}
+
+/// Assign to a staff member of the hostel whose skills include the category.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    #[schema(value_type = String, example = "staff-ravi")]
+    pub assignee: UserId,
+}
+
+/// Assign or reassign a complaint (warden or admin; staff may self-assign where the hostel allows).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/assign", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = AssignRequest,
+    responses((status = 200, description = "assigned"), (status = 422, description = "assignee not eligible"))
+)]
+pub(super) async fn assign(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<AssignRequest>,
+) -> Result<CommandResponse, ApiError> {
+    let request = to_json(&body)?;
+    let action = ComplaintAction::Assign {
+        assignee: body.assignee,
+    };
+    run_action(&state, &actor, &headers, id, "AssignComplaint", request, action).await
+}
+
+/// Start work (the assignee).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/start", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "in progress"), (status = 403, description = "not the assignee"))
+)]
+pub(super) async fn start(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+) -> Result<CommandResponse, ApiError> {
+    let action = ComplaintAction::StartWork;
+    run_action(&state, &actor, &headers, id, "StartWork", json!({}), action).await
+}
+
+/// Put work on hold.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    #[schema(example = "waiting for a replacement valve")]
+    pub reason: String,
+    /// When work is expected to resume.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Put a complaint on hold (the assignee or a warden).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/hold", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = HoldRequest,
+    responses((status = 200, description = "on hold"))
+)]
+pub(super) async fn hold(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<HoldRequest>,
+) -> Result<CommandResponse, ApiError> {
+    let request = to_json(&body)?;
+    let action = ComplaintAction::PutOnHold {
+        reason: body.reason,
+        until: body.until,
+    };
+    run_action(&state, &actor, &headers, id, "PutOnHold", request, action).await
+}
+
+/// Resume work after a hold.
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/resume", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "in progress again"))
+)]
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+) -> Result<CommandResponse, ApiError> {
+    let action = ComplaintAction::ResumeWork;
+    run_action(&state, &actor, &headers, id, "ResumeWork", json!({}), action).await
+}
+
+/// The fix.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    #[schema(example = "Replaced the washer; no more dripping.")]
+    pub note: String,
+    /// Ids of attached `after` photos.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub after_photos: Vec<PhotoId>,
+}
+
+/// Resolve a complaint (the assignee).
+#[utoipa::path(
+    post, path = "/v1/complaints/{id}/resolve", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ResolveRequest,
+    responses((status = 200, description = "resolved"))
+)]
+pub(super) async fn resolve(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<ComplaintId>,
+    ApiJson(body): ApiJson<ResolveRequest>,
+) -> Result<CommandResponse, ApiError> {
+    let request = to_json(&body)?;
+    let action = ComplaintAction::Resolve {
+        note: body.note,
+        after_photos: body.after_photos,
+    };
+    run_action(&state, &actor, &headers, id, "ResolveComplaint", request, action).await
+}

@@ -1,0 +1,58 @@
+//! `POST /v1/hostels/{id}/categories` and `POST /v1/hostels/{id}/categories/{category}/retire`.
+
+use axum::extract::State;
+use cms_domain::hostel::HostelCommand;
+use cms_domain::ids::{CategoryId, HostelId};
+use serde_json::json;
+
+use super::register::CategoryBody;
+use super::{context, execute, now};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::routes::command::{CommandHeaders, CommandResponse};
+
+/// Add a category to the catalogue (or bring back a retired one).
+#[utoipa::path(
+    post, path = "/v1/hostels/{id}/categories", tag = "hostels", security(("bearer" = [])),
+    params(("id" = String, Path, description = "hostel slug")),
+    request_body = CategoryBody,
+    responses((status = 200, description = "added"), (status = 404, description = "no such hostel in scope"))
+)]
+pub(super) async fn add_category(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath(id): ApiPath<HostelId>,
+    ApiJson(body): ApiJson<CategoryBody>,
+) -> Result<CommandResponse, ApiError> {
+    let ctx = context(&headers, &actor, "AddCategory", &id, &body);
+    let command = HostelCommand::AddCategory {
+        by: actor.clone(),
+        at: now(),
+        category: body.into(),
+    };
+    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+}
+
+/// Retire a category: no new complaints may be filed in it.
+#[utoipa::path(
+    post, path = "/v1/hostels/{id}/categories/{category}/retire", tag = "hostels",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "hostel slug"), ("category" = String, Path)),
+    responses((status = 200, description = "retired"), (status = 404, description = "no such hostel in scope"))
+)]
+pub(super) async fn retire_category(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: CommandHeaders,
+    ApiPath((id, category)): ApiPath<(HostelId, CategoryId)>,
+) -> Result<CommandResponse, ApiError> {
+    let ctx = context(&headers, &actor, "RetireCategory", &id, &json!({ "category": category }));
+    let command = HostelCommand::RetireCategory {
+        by: actor.clone(),
+        at: now(),
+        category,
+    };
+    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+}

@@ -1,0 +1,8 @@
+//! HTTP routes, one folder per resource and one file per endpoint (or per small family of
+//! endpoints that share a body shape).
+
+pub mod command;
+pub mod complaints;
+pub mod health;
+pub mod hostels;
+
