@@ -85,7 +85,11 @@ pub fn cli_actor() -> anyhow::Result<Actor> {
 }
 
 /// A context for a command issued by the system itself (CLI, demo seed).
-pub fn system_context(actor: &Actor, command: &'static str, hostel: Option<&HostelId>) -> CommandContext {
+pub fn system_context(
+    actor: &Actor,
+    command: &'static str,
+    hostel: Option<&HostelId>,
+) -> CommandContext {
     CommandContext {
         actor: actor.clone(),
         command,
@@ -123,24 +127,49 @@ pub async fn run(executor: &Executor, command: HostelAdmin) -> anyhow::Result<()
             }
             return Ok(());
         }
-        HostelAdmin::Register { id, name, wings, room_pattern, categories } => {
+        HostelAdmin::Register {
+            id,
+            name,
+            wings,
+            room_pattern,
+            categories,
+        } => {
             let id = HostelId::parse(&id)?;
             let command = HostelCommand::RegisterHostel {
                 by: actor.clone(),
                 at,
                 id: id.clone(),
                 name,
-                wings: wings.iter().map(|w| WingId::parse(w)).collect::<Result<_, _>>()?,
+                wings: wings
+                    .iter()
+                    .map(|w| WingId::parse(w))
+                    .collect::<Result<_, _>>()?,
                 room_pattern,
-                categories: categories.iter().map(|c| category(c)).collect::<Result<_, _>>()?,
+                categories: categories
+                    .iter()
+                    .map(|c| category(c))
+                    .collect::<Result<_, _>>()?,
             };
             (id, "RegisterHostel", command)
         }
-        HostelAdmin::AddCategory { hostel, category: spec } => {
-            let command = HostelCommand::AddCategory { by: actor.clone(), at, category: category(&spec)? };
+        HostelAdmin::AddCategory {
+            hostel,
+            category: spec,
+        } => {
+            let command = HostelCommand::AddCategory {
+                by: actor.clone(),
+                at,
+                category: category(&spec)?,
+            };
             (HostelId::parse(&hostel)?, "AddCategory", command)
         }
-        HostelAdmin::AddStaff { hostel, id, name, skills, role } => {
+        HostelAdmin::AddStaff {
+            hostel,
+            id,
+            name,
+            skills,
+            role,
+        } => {
             let role = match role.as_str() {
                 "staff" => StaffRole::Staff,
                 "warden" => StaffRole::Warden,
@@ -149,19 +178,41 @@ pub async fn run(executor: &Executor, command: HostelAdmin) -> anyhow::Result<()
             let member = StaffMember {
                 id: UserId::parse(&id)?,
                 name,
-                skills: skills.iter().map(|s| CategoryId::parse(s)).collect::<Result<_, _>>()?,
+                skills: skills
+                    .iter()
+                    .map(|s| CategoryId::parse(s))
+                    .collect::<Result<_, _>>()?,
                 role,
             };
-            let command = HostelCommand::AddStaffMember { by: actor.clone(), at, member };
+            let command = HostelCommand::AddStaffMember {
+                by: actor.clone(),
+                at,
+                member,
+            };
             (HostelId::parse(&hostel)?, "AddStaffMember", command)
         }
         HostelAdmin::RemoveStaff { hostel, id } => {
-            let command = HostelCommand::RemoveStaffMember { by: actor.clone(), at, id: UserId::parse(&id)? };
+            let command = HostelCommand::RemoveStaffMember {
+                by: actor.clone(),
+                at,
+                id: UserId::parse(&id)?,
+            };
             (HostelId::parse(&hostel)?, "RemoveStaffMember", command)
         }
-        HostelAdmin::SetPolicy { hostel, self_assignment, dispute_window_days } => {
-            let policy = HostelPolicy { self_assignment_allowed: self_assignment, dispute_window_days };
-            let command = HostelCommand::SetPolicy { by: actor.clone(), at, policy };
+        HostelAdmin::SetPolicy {
+            hostel,
+            self_assignment,
+            dispute_window_days,
+        } => {
+            let policy = HostelPolicy {
+                self_assignment_allowed: self_assignment,
+                dispute_window_days,
+            };
+            let command = HostelCommand::SetPolicy {
+                by: actor.clone(),
+                at,
+                policy,
+            };
             (HostelId::parse(&hostel)?, "SetPolicy", command)
         }
     };

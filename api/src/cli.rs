@@ -116,15 +116,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
     let target = settings.database()?;
     let (url, max_connections) = match &target {
-        DatabaseTarget::Sqlite { url, max_connections } => {
+        DatabaseTarget::Sqlite {
+            url,
+            max_connections,
+        } => {
             std::fs::create_dir_all(&settings.data_dir).with_context(|| {
                 format!("creating the data folder {}", settings.data_dir.display())
             })?;
             (url.clone(), *max_connections)
         }
-        DatabaseTarget::Postgres { write_url, max_connections, .. } => {
-            (write_url.expose().clone(), *max_connections)
-        }
+        DatabaseTarget::Postgres {
+            write_url,
+            max_connections,
+            ..
+        } => (write_url.expose().clone(), *max_connections),
     };
     EventStore::connect(&url, max_connections)
         .await
@@ -136,7 +141,9 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     store.migrate().await.context("migrating the database")?;
     let executor = Arc::new(Executor::new(store));
     if args.demo {
-        demo::seed(&executor).await.context("seeding the demo data")?;
+        demo::seed(&executor)
+            .await
+            .context("seeding the demo data")?;
     }
     let verifier = Arc::new(settings.jwt_verifier()?);
     let state = AppState { executor, verifier };
@@ -149,7 +156,10 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", settings.http_addr))?;
     let address = listener.local_addr()?;
-    println!("CMS listening on http://{address} ({} event store)", state.executor.store().backend());
+    println!(
+        "CMS listening on http://{address} ({} event store)",
+        state.executor.store().backend()
+    );
     println!("  API docs:   http://{address}/docs");
     println!("  a token:    cms token --role admin --sub admin --hostel '*'");
     if args.demo {
@@ -186,8 +196,11 @@ async fn shutdown_signal() {
 
 fn init_tracing(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.log_format == LogFormat::Json {
         builder.json().init();
     } else {

@@ -6,7 +6,6 @@
 //! `cms token` agree out of the box. Secrets print as `***` in `Debug` and `Display`.
 
 use std::fmt;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -16,7 +15,8 @@ use anyhow::{bail, Context};
 use cms_domain::actor::Role;
 
 use crate::auth::{
-    JwtVerifier, PublicKeySet, SigningAlgorithm, TokenMinter, TokenSpec, VerifyingKeys,
+    load_or_create_dev_secret, JwtVerifier, PublicKeySet, SigningAlgorithm, TokenMinter, TokenSpec,
+    VerifyingKeys, DEV_SECRET_FILE,
 };
 
 /// A value that must never be printed: `Debug` and `Display` show `***`.
@@ -199,6 +199,7 @@ impl DatabaseTarget {
 /// text settings (URLs, names, secrets, paths) through the accessor methods, which treat an empty
 /// value as unset; typed settings (addresses, numbers) refuse an empty value.
 #[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Settings (flag or CMS_* environment variable)")]
 pub struct Settings {
     /// Address the HTTP API listens on.
     #[arg(
@@ -330,9 +331,6 @@ pub struct Settings {
     #[arg(long, global = true, env = "CMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
-
-/// The development secret's file name inside the data directory.
-pub const DEV_SECRET_FILE: &str = "jwt-secret";
 
 /// The smallest HS256 secret accepted.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -546,7 +544,7 @@ impl Settings {
         }
         let secret = match self.jwt_secret() {
             Some(secret) => Secret::new(secret.as_bytes().to_vec()),
-            None => load_or_create_dev_secret(&self.dev_secret_path())?,
+            None => Secret::new(load_or_create_dev_secret(&self.dev_secret_path())?),
         };
         if secret.expose().len() < MIN_SECRET_BYTES {
             bail!("the JWT secret must be at least {MIN_SECRET_BYTES} bytes long");
@@ -683,73 +681,6 @@ pub fn redact_url(url: &str) -> String {
         out.push_str(&params.join("&"));
     }
     out
-}
-
-/// Reads the development secret, or creates it (32 random bytes, hex, mode 0600) when absent. The
-/// file is written under a temporary name and hard-linked into place, so two processes starting at
-/// once agree on one secret and never read a half-written file.
-fn load_or_create_dev_secret(path: &Path) -> anyhow::Result<Secret<Vec<u8>>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            warn_if_readable_by_others(path);
-            return Ok(Secret::new(text.trim().as_bytes().to_vec()));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("reading JWT secret {}", path.display())),
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating data directory {}", dir.display()))?;
-    let mut bytes = [0_u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-    let secret = hex::encode(bytes);
-    let tmp = dir.join(format!(
-        ".{DEV_SECRET_FILE}.{}.{}",
-        std::process::id(),
-        hex::encode(&bytes[..4])
-    ));
-    let written = write_private_file(&tmp, secret.as_bytes())
-        .with_context(|| format!("writing {}", tmp.display()));
-    let linked = written.and_then(|()| match std::fs::hard_link(&tmp, path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
-    });
-    // Best effort: a stray temporary file is harmless, the secret is already in place or not.
-    let _ = std::fs::remove_file(&tmp);
-    if linked? {
-        tracing::info!(path = %path.display(), "created a development JWT secret");
-        Ok(Secret::new(secret.into_bytes()))
-    } else {
-        // Another process created it first: use theirs.
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading JWT secret {}", path.display()))?;
-        Ok(Secret::new(text.trim().as_bytes().to_vec()))
-    }
-}
-
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "the JWT secret file is readable by other users; chmod 600 it");
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 #[cfg(test)]
@@ -1014,19 +945,6 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "only the secret file remains");
-    }
-
-    #[test]
-    fn processes_starting_together_agree_on_one_dev_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested").join(DEV_SECRET_FILE);
-        let secrets: Vec<Vec<u8>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| load_or_create_dev_secret(&path).unwrap().into_inner()))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        assert!(secrets.windows(2).all(|w| w[0] == w[1]));
     }
 
     #[test]

@@ -7,8 +7,12 @@ use std::collections::BTreeSet;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use cms_domain::actor::{Actor, HostelScope, Role};
-use cms_domain::complaint::{Complaint, ComplaintAction, ComplaintCommand, Priority, Severity, Visibility};
-use cms_domain::hostel::{Category, HostelCommand, HostelFacts, HostelPolicy, StaffMember, StaffRole};
+use cms_domain::complaint::{
+    Complaint, ComplaintAction, ComplaintCommand, Priority, Severity, Visibility,
+};
+use cms_domain::hostel::{
+    Category, HostelCommand, HostelFacts, HostelPolicy, StaffMember, StaffRole,
+};
 use cms_domain::ids::{CategoryId, CommentId, ComplaintId, HostelId, UserId, WingId};
 use uuid::Uuid;
 
@@ -20,7 +24,8 @@ use crate::routes::{complaints, hostels};
 pub const HOSTEL: &str = "north-block";
 
 /// How to mint a token for each demo user.
-pub const USERS_HINT: &str = "warden: cms token --role warden --sub warden-meera --hostel north-block | \
+pub const USERS_HINT: &str =
+    "warden: cms token --role warden --sub warden-meera --hostel north-block | \
 staff: cms token --role staff --sub staff-ravi --hostel north-block | \
 resident: cms token --role resident --sub res-asha --hostel north-block";
 
@@ -53,7 +58,10 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     let admin = cli_actor()?;
     let at = Utc::now();
     let category = |id: &str, name: &str| -> anyhow::Result<Category> {
-        Ok(Category { id: CategoryId::parse(id)?, name: name.to_owned() })
+        Ok(Category {
+            id: CategoryId::parse(id)?,
+            name: name.to_owned(),
+        })
     };
     let mut hostel_commands = vec![
         HostelCommand::RegisterHostel {
@@ -73,18 +81,41 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
         HostelCommand::SetPolicy {
             by: admin.clone(),
             at,
-            policy: HostelPolicy { self_assignment_allowed: true, dispute_window_days: 7 },
+            policy: HostelPolicy {
+                self_assignment_allowed: true,
+                dispute_window_days: 7,
+            },
         },
     ];
     for (id, name, skills, role) in [
-        ("warden-meera", "Meera Iyer", &["plumbing", "electrical", "furniture", "cleaning"][..], StaffRole::Warden),
-        ("staff-ravi", "Ravi Kumar", &["plumbing", "electrical"][..], StaffRole::Staff),
-        ("staff-anita", "Anita Das", &["furniture", "cleaning"][..], StaffRole::Staff),
+        (
+            "warden-meera",
+            "Meera Iyer",
+            &["plumbing", "electrical", "furniture", "cleaning"][..],
+            StaffRole::Warden,
+        ),
+        (
+            "staff-ravi",
+            "Ravi Kumar",
+            &["plumbing", "electrical"][..],
+            StaffRole::Staff,
+        ),
+        (
+            "staff-anita",
+            "Anita Das",
+            &["furniture", "cleaning"][..],
+            StaffRole::Staff,
+        ),
     ] {
         hostel_commands.push(HostelCommand::AddStaffMember {
             by: admin.clone(),
             at,
-            member: StaffMember { id: user(id)?, name: name.into(), skills: categories(skills)?, role },
+            member: StaffMember {
+                id: user(id)?,
+                name: name.into(),
+                skills: categories(skills)?,
+                role,
+            },
         });
     }
     for command in hostel_commands {
@@ -96,7 +127,11 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     let facts = complaints::hostel_facts(executor, &hostel)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-    let seeder = Seeder { executor, facts, at };
+    let seeder = Seeder {
+        executor,
+        facts,
+        at,
+    };
 
     let asha = actor("res-asha", Role::Resident)?;
     let bilal = actor("res-bilal", Role::Resident)?;
@@ -105,40 +140,166 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     let anita = actor("staff-anita", Role::Staff)?;
 
     // 1. Just filed.
-    seeder.file(&bilal, "A112", "electrical", Severity::Medium, "Corridor light flickers",
-        "The tube light outside A112 flickers all evening and buzzes loudly.").await?;
+    seeder
+        .file(
+            &bilal,
+            "A112",
+            "electrical",
+            Severity::Medium,
+            "Corridor light flickers",
+            "The tube light outside A112 flickers all evening and buzzes loudly.",
+        )
+        .await?;
     // 2. In progress: triaged, assigned, started, with a comment each side.
-    let tap = seeder.file(&asha, "B204", "plumbing", Severity::High, "Leaking tap in B204",
-        "The cold tap in the bathroom drips all night and the floor stays wet.").await?;
-    seeder.act(&warden, tap, ComplaintAction::Triage { priority: Priority::P2, category: None }).await?;
-    seeder.act(&warden, tap, ComplaintAction::Assign { assignee: ravi.id.clone() }).await?;
+    let tap = seeder
+        .file(
+            &asha,
+            "B204",
+            "plumbing",
+            Severity::High,
+            "Leaking tap in B204",
+            "The cold tap in the bathroom drips all night and the floor stays wet.",
+        )
+        .await?;
+    seeder
+        .act(
+            &warden,
+            tap,
+            ComplaintAction::Triage {
+                priority: Priority::P2,
+                category: None,
+            },
+        )
+        .await?;
+    seeder
+        .act(
+            &warden,
+            tap,
+            ComplaintAction::Assign {
+                assignee: ravi.id.clone(),
+            },
+        )
+        .await?;
     seeder.act(&ravi, tap, ComplaintAction::StartWork).await?;
-    seeder.act(&ravi, tap, ComplaintAction::AddComment {
-        comment_id: CommentId::new(Uuid::now_v7()),
-        body: "Washer is worn; replacing it this afternoon.".into(),
-        visibility: Visibility::Public,
-    }).await?;
-    seeder.act(&ravi, tap, ComplaintAction::AddComment {
-        comment_id: CommentId::new(Uuid::now_v7()),
-        body: "Need a 15 mm washer from stores.".into(),
-        visibility: Visibility::Internal,
-    }).await?;
+    seeder
+        .act(
+            &ravi,
+            tap,
+            ComplaintAction::AddComment {
+                comment_id: CommentId::new(Uuid::now_v7()),
+                body: "Washer is worn; replacing it this afternoon.".into(),
+                visibility: Visibility::Public,
+            },
+        )
+        .await?;
+    seeder
+        .act(
+            &ravi,
+            tap,
+            ComplaintAction::AddComment {
+                comment_id: CommentId::new(Uuid::now_v7()),
+                body: "Need a 15 mm washer from stores.".into(),
+                visibility: Visibility::Internal,
+            },
+        )
+        .await?;
     // 3. Resolved, waiting for the reporter.
-    let chair = seeder.file(&asha, "B204", "furniture", Severity::Low, "Broken chair leg",
-        "The desk chair's back left leg has cracked and the chair wobbles.").await?;
-    seeder.act(&warden, chair, ComplaintAction::Triage { priority: Priority::P4, category: None }).await?;
-    seeder.act(&anita, chair, ComplaintAction::Assign { assignee: anita.id.clone() }).await?;
-    seeder.act(&anita, chair, ComplaintAction::StartWork).await?;
-    seeder.act(&anita, chair, ComplaintAction::Resolve { note: "Replaced the chair.".into(), after_photos: vec![] }).await?;
+    let chair = seeder
+        .file(
+            &asha,
+            "B204",
+            "furniture",
+            Severity::Low,
+            "Broken chair leg",
+            "The desk chair's back left leg has cracked and the chair wobbles.",
+        )
+        .await?;
+    seeder
+        .act(
+            &warden,
+            chair,
+            ComplaintAction::Triage {
+                priority: Priority::P4,
+                category: None,
+            },
+        )
+        .await?;
+    seeder
+        .act(
+            &anita,
+            chair,
+            ComplaintAction::Assign {
+                assignee: anita.id.clone(),
+            },
+        )
+        .await?;
+    seeder
+        .act(&anita, chair, ComplaintAction::StartWork)
+        .await?;
+    seeder
+        .act(
+            &anita,
+            chair,
+            ComplaintAction::Resolve {
+                note: "Replaced the chair.".into(),
+                after_photos: vec![],
+            },
+        )
+        .await?;
     // 4. Closed: confirmed and rated.
-    let fan = seeder.file(&bilal, "A112", "electrical", Severity::Medium, "Ceiling fan not working",
-        "The ceiling fan does not start at any speed since yesterday.").await?;
-    seeder.act(&warden, fan, ComplaintAction::Triage { priority: Priority::P3, category: None }).await?;
-    seeder.act(&warden, fan, ComplaintAction::Assign { assignee: ravi.id.clone() }).await?;
+    let fan = seeder
+        .file(
+            &bilal,
+            "A112",
+            "electrical",
+            Severity::Medium,
+            "Ceiling fan not working",
+            "The ceiling fan does not start at any speed since yesterday.",
+        )
+        .await?;
+    seeder
+        .act(
+            &warden,
+            fan,
+            ComplaintAction::Triage {
+                priority: Priority::P3,
+                category: None,
+            },
+        )
+        .await?;
+    seeder
+        .act(
+            &warden,
+            fan,
+            ComplaintAction::Assign {
+                assignee: ravi.id.clone(),
+            },
+        )
+        .await?;
     seeder.act(&ravi, fan, ComplaintAction::StartWork).await?;
-    seeder.act(&ravi, fan, ComplaintAction::Resolve { note: "Replaced the capacitor.".into(), after_photos: vec![] }).await?;
-    seeder.act(&bilal, fan, ComplaintAction::ConfirmResolution).await?;
-    seeder.act(&bilal, fan, ComplaintAction::RateResolution { stars: 5, comment: Some("Quick fix, thanks!".into()) }).await?;
+    seeder
+        .act(
+            &ravi,
+            fan,
+            ComplaintAction::Resolve {
+                note: "Replaced the capacitor.".into(),
+                after_photos: vec![],
+            },
+        )
+        .await?;
+    seeder
+        .act(&bilal, fan, ComplaintAction::ConfirmResolution)
+        .await?;
+    seeder
+        .act(
+            &bilal,
+            fan,
+            ComplaintAction::RateResolution {
+                stars: 5,
+                comment: Some("Quick fix, thanks!".into()),
+            },
+        )
+        .await?;
     tracing::info!("demo: seeded hostel {HOSTEL} with 4 complaints");
     Ok(())
 }
@@ -161,25 +322,46 @@ impl Seeder<'_> {
         description: &str,
     ) -> anyhow::Result<ComplaintId> {
         let id = ComplaintId::new(Uuid::now_v7());
-        self.act(by, id, ComplaintAction::File {
+        self.act(
+            by,
             id,
-            reporter: by.id.clone(),
-            wing: Some(WingId::parse(&room[..1])?),
-            room: room.into(),
-            category: CategoryId::parse(category)?,
-            severity,
-            title: title.into(),
-            description: description.into(),
-        })
+            ComplaintAction::File {
+                id,
+                reporter: by.id.clone(),
+                wing: Some(WingId::parse(&room[..1])?),
+                room: room.into(),
+                category: CategoryId::parse(category)?,
+                severity,
+                title: title.into(),
+                description: description.into(),
+            },
+        )
         .await?;
         Ok(id)
     }
 
-    async fn act(&self, by: &Actor, id: ComplaintId, action: ComplaintAction) -> anyhow::Result<()> {
+    async fn act(
+        &self,
+        by: &Actor,
+        id: ComplaintId,
+        action: ComplaintAction,
+    ) -> anyhow::Result<()> {
         let ctx = system_context(by, "DemoSeed", Some(&self.facts.id));
-        let command = ComplaintCommand { by: by.clone(), at: self.at, hostel: self.facts.clone(), action };
+        let command = ComplaintCommand {
+            by: by.clone(),
+            at: self.at,
+            hostel: self.facts.clone(),
+            action,
+        };
         self.executor
-            .execute::<Complaint, _, _>(&ctx, &id.to_string(), None, 200, |_| Ok(command.clone()), complaints::render)
+            .execute::<Complaint, _, _>(
+                &ctx,
+                &id.to_string(),
+                None,
+                200,
+                |_| Ok(command.clone()),
+                complaints::render,
+            )
             .await
             .with_context(|| format!("demo command on complaint {id}"))?;
         Ok(())

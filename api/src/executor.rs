@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use cms_domain::actor::Actor;
-use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent};
 use rand::Rng;
 use serde_json::{json, Map, Value};
@@ -83,7 +83,10 @@ impl CommandContext {
     }
 
     fn derive_id(&self, kind: &str) -> Uuid {
-        let key = self.idempotency_key.as_ref().map_or("", IdempotencyKey::as_str);
+        let key = self
+            .idempotency_key
+            .as_ref()
+            .map_or("", IdempotencyKey::as_str);
         let name = format!("{kind}\n{}\n{key}", self.actor.id);
         Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
     }
@@ -298,12 +301,19 @@ impl Executor {
                 sequence,
                 position,
             } = loaded;
-            let command = build(&state).map_err(ExecuteError::Domain)?;
             let sink = EventSink::default();
-            state
-                .handle(command, &(), &sink)
-                .await
-                .map_err(ExecuteError::Domain)?;
+            let decision = match build(&state) {
+                Ok(command) => state.handle(command, &(), &sink).await,
+                Err(refusal) => Err(refusal),
+            };
+            if let Err(refusal) = decision {
+                // A request with the same key may have committed between our idempotency check and
+                // the load (its effect is then what this decision refuses): answer its response.
+                return match self.replay(ctx).await? {
+                    Some(outcome) => Ok(outcome),
+                    None => Err(ExecuteError::Domain(refusal)),
+                };
+            }
             let decided = sink.collect().await;
             let body = render(&state);
             if decided.is_empty() && ctx.idempotency_key.is_none() {

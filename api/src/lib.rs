@@ -3,14 +3,14 @@
 //!
 //! Each module owns one concern; modules are declared here as they land.
 
-pub mod auth;
-pub mod config;
-pub mod error;
-pub mod executor;
-pub mod store;
 pub mod admin;
 pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod demo;
 mod domain_errors;
+pub mod error;
+pub mod executor;
 pub mod routes;
+pub mod store;

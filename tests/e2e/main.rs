@@ -1,4 +1,12 @@
 //! End-to-end tests for CMS against real PostgreSQL and SQLite databases (see `cms_tests`).
 //! Run them with `scripts/test.sh`, which provides a PostgreSQL server.
+//!
+//! One test binary: linking is the slowest step of a Rust test build, so every end-to-end test shares it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod commands;
+mod event_log;
 mod harness_selftest;
+mod support;
+mod write_guarantees;

@@ -5,6 +5,7 @@
 //! Handlers take [`AuthUser`]; the router state provides an `Arc<JwtVerifier>`.
 
 mod claims;
+mod dev_secret;
 mod error;
 mod extractor;
 mod keys;
@@ -21,6 +22,7 @@ mod tests;
 pub use claims::{
     hostels_from_scope, may_see_all_hostels, scope_from_hostels, Claims, ALL_HOSTELS,
 };
+pub use dev_secret::{load_or_create_dev_secret, DEV_SECRET_FILE};
 pub use error::AuthError;
 pub use extractor::{bearer_token, AuthUser};
 pub use keys::{public_key_from_pem, KeyError, PublicKeySet, SigningAlgorithm, VerifyingKeys};

@@ -56,7 +56,10 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
         .get(name)
         .map(|v| {
             v.to_str().map_err(|_| {
-                ApiError::bad_request("invalid_header", format!("header {name} is not visible ASCII"))
+                ApiError::bad_request(
+                    "invalid_header",
+                    format!("header {name} is not visible ASCII"),
+                )
             })
         })
         .transpose()
@@ -76,7 +79,11 @@ fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError
 fn valid_traceparent(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
-    parts.len() == 4 && hex(parts[0], 2) && hex(parts[1], 32) && hex(parts[2], 16) && hex(parts[3], 2)
+    parts.len() == 4
+        && hex(parts[0], 2)
+        && hex(parts[1], 32)
+        && hex(parts[2], 16)
+        && hex(parts[3], 2)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
@@ -85,7 +92,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let headers = &parts.headers;
         let idempotency_key = header(headers, "idempotency-key")?
-            .map(|k| IdempotencyKey::parse(k).map_err(|m| ApiError::bad_request("invalid_idempotency_key", m)))
+            .map(|k| {
+                IdempotencyKey::parse(k)
+                    .map_err(|m| ApiError::bad_request("invalid_idempotency_key", m))
+            })
             .transpose()?;
         let traceparent = match header(headers, "traceparent")? {
             Some(t) if valid_traceparent(t) => Some(t.to_owned()),
@@ -139,8 +149,14 @@ mod tests {
 
     #[test]
     fn traceparent_must_follow_the_w3c_shape() {
-        assert!(valid_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
-        assert!(!valid_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"));
-        assert!(!valid_traceparent("zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        assert!(valid_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        ));
+        assert!(!valid_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"
+        ));
+        assert!(!valid_traceparent(
+            "zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        ));
     }
 }

@@ -5,4 +5,3 @@ pub mod command;
 pub mod complaints;
 pub mod health;
 pub mod hostels;
-

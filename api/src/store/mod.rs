@@ -111,9 +111,13 @@ impl EventStore {
     /// A malformed URL or an unreachable database.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(PgEventStore::connect(url, max_connections).await?))
+            Ok(Self::Postgres(
+                PgEventStore::connect(url, max_connections).await?,
+            ))
         } else {
-            Ok(Self::Sqlite(SqliteEventStore::connect(url, max_connections).await?))
+            Ok(Self::Sqlite(
+                SqliteEventStore::connect(url, max_connections).await?,
+            ))
         }
     }
 

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::{check_append, Append, AppendError, IdempotencyRecord, RecordedEvent, StoreError};
 
-const EVENT_COLUMNS: &str = "global_position, event_id, recorded_at, aggregate_type, aggregate_id, \
+const EVENT_COLUMNS: &str =
+    "global_position, event_id, recorded_at, aggregate_type, aggregate_id, \
                              sequence, event_type, event_version, payload, metadata";
 
 /// The event store on a PostgreSQL primary.
@@ -37,22 +38,24 @@ impl PgEventStore {
     }
 
     pub(super) async fn migrate(&self) -> Result<(), StoreError> {
-        cms_eventstore_migrations::postgres().run(&self.pool).await?;
+        cms_eventstore_migrations::postgres()
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub(super) async fn migrations_applied(&self) -> Result<bool, StoreError> {
-        let exists: bool =
-            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                .fetch_one(&self.pool)
-                .await?;
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
         if !exists {
             return Ok(false);
         }
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?;
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let wanted: Vec<i64> = cms_eventstore_migrations::postgres()
             .iter()
             .filter(|m| m.migration_type.is_up_migration())
@@ -206,7 +209,10 @@ impl PgEventStore {
         )
     }
 
-    pub(super) async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn aggregate_ids(
+        &self,
+        aggregate_type: &str,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT aggregate_id FROM events WHERE aggregate_type = $1 AND sequence = 1 \
              ORDER BY global_position",

@@ -51,7 +51,11 @@ impl PersistedEventRepository for CqrsRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        let events = self.store.load(A::TYPE, aggregate_id).await.map_err(store_error)?;
+        let events = self
+            .store
+            .load(A::TYPE, aggregate_id)
+            .await
+            .map_err(store_error)?;
         events.into_iter().map(to_serialized).collect()
     }
 
@@ -61,7 +65,10 @@ impl PersistedEventRepository for CqrsRepository {
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
         let events = self.get_events::<A>(aggregate_id).await?;
-        Ok(events.into_iter().filter(|e| e.sequence > last_sequence).collect())
+        Ok(events
+            .into_iter()
+            .filter(|e| e.sequence > last_sequence)
+            .collect())
     }
 
     async fn get_snapshot<A: Aggregate>(

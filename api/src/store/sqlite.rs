@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::{check_append, Append, AppendError, IdempotencyRecord, RecordedEvent, StoreError};
 
-const EVENT_COLUMNS: &str = "global_position, event_id, recorded_at, aggregate_type, aggregate_id, \
+const EVENT_COLUMNS: &str =
+    "global_position, event_id, recorded_at, aggregate_type, aggregate_id, \
                              sequence, event_type, event_version, payload, metadata";
 
 /// The event store in one SQLite file.
@@ -70,10 +71,11 @@ impl SqliteEventStore {
         if exists == 0 {
             return Ok(false);
         }
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.read)
-                .await?;
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.read)
+        .await?;
         Ok(cms_eventstore_migrations::sqlite()
             .iter()
             .filter(|m| m.migration_type.is_up_migration())
@@ -227,12 +229,17 @@ impl SqliteEventStore {
     }
 
     pub(super) async fn head(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT last_position FROM event_log_head")
-            .fetch_one(&self.read)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT last_position FROM event_log_head")
+                .fetch_one(&self.read)
+                .await?,
+        )
     }
 
-    pub(super) async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn aggregate_ids(
+        &self,
+        aggregate_type: &str,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT aggregate_id FROM events WHERE aggregate_type = ?1 AND sequence = 1 \
              ORDER BY global_position",

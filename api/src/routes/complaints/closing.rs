@@ -41,8 +41,19 @@ pub(super) async fn close(
     ApiJson(body): ApiJson<OptionalReason>,
 ) -> Result<CommandResponse, ApiError> {
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
-    let action = ComplaintAction::Close { reason: body.reason };
-    run_action(&state, &actor, &headers, id, "CloseComplaint", request, action).await
+    let action = ComplaintAction::Close {
+        reason: body.reason,
+    };
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "CloseComplaint",
+        request,
+        action,
+    )
+    .await
 }
 
 /// Reject a complaint (warden).
@@ -59,8 +70,19 @@ pub(super) async fn reject(
     ApiJson(body): ApiJson<RequiredReason>,
 ) -> Result<CommandResponse, ApiError> {
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
-    let action = ComplaintAction::Reject { reason: body.reason };
-    run_action(&state, &actor, &headers, id, "RejectComplaint", request, action).await
+    let action = ComplaintAction::Reject {
+        reason: body.reason,
+    };
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "RejectComplaint",
+        request,
+        action,
+    )
+    .await
 }
 
 /// Withdraw a complaint before work starts (the reporter).
@@ -77,6 +99,17 @@ pub(super) async fn withdraw(
     ApiJson(body): ApiJson<OptionalReason>,
 ) -> Result<CommandResponse, ApiError> {
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
-    let action = ComplaintAction::Withdraw { reason: body.reason };
-    run_action(&state, &actor, &headers, id, "WithdrawComplaint", request, action).await
+    let action = ComplaintAction::Withdraw {
+        reason: body.reason,
+    };
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "WithdrawComplaint",
+        request,
+        action,
+    )
+    .await
 }

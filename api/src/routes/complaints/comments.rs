@@ -50,9 +50,11 @@ pub(super) async fn add_comment(
         body: body.body,
         visibility: body.visibility,
     };
-    let mut response = run_action(&state, &actor, &headers, id, "AddComment", request, action).await?;
+    let mut response =
+        run_action(&state, &actor, &headers, id, "AddComment", request, action).await?;
     if let serde_json::Value::Object(map) = &mut response.0.body {
-        map.entry("comment_id").or_insert_with(|| serde_json::json!(comment_id));
+        map.entry("comment_id")
+            .or_insert_with(|| serde_json::json!(comment_id));
     }
     Ok(response)
 }

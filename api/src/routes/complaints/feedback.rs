@@ -27,7 +27,16 @@ pub(super) async fn confirm(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::ConfirmResolution;
-    run_action(&state, &actor, &headers, id, "ConfirmResolution", json!({}), action).await
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "ConfirmResolution",
+        json!({}),
+        action,
+    )
+    .await
 }
 
 /// Why the fix did not work.
@@ -52,8 +61,19 @@ pub(super) async fn dispute(
     ApiJson(body): ApiJson<DisputeRequest>,
 ) -> Result<CommandResponse, ApiError> {
     let request = json!({ "reason": body.reason });
-    let action = ComplaintAction::DisputeResolution { reason: body.reason };
-    run_action(&state, &actor, &headers, id, "DisputeResolution", request, action).await
+    let action = ComplaintAction::DisputeResolution {
+        reason: body.reason,
+    };
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "DisputeResolution",
+        request,
+        action,
+    )
+    .await
 }
 
 /// A rating of the resolution.
@@ -84,5 +104,14 @@ pub(super) async fn rate(
         stars: body.stars,
         comment: body.comment,
     };
-    run_action(&state, &actor, &headers, id, "RateResolution", request, action).await
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "RateResolution",
+        request,
+        action,
+    )
+    .await
 }

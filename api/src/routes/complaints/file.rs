@@ -66,9 +66,18 @@ pub(super) async fn file_complaint(
     }
     let facts = hostel_facts(&state.executor, &body.hostel).await?;
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
-    let ctx = headers.context(&actor, "FileComplaint", "complaints", &request, Some(body.hostel.to_string()));
+    let ctx = headers.context(
+        &actor,
+        "FileComplaint",
+        "complaints",
+        &request,
+        Some(body.hostel.to_string()),
+    );
     let id = ComplaintId::new(ctx.new_aggregate_id("complaint"));
-    let reporter = body.on_behalf_of.clone().unwrap_or_else(|| actor.id.clone());
+    let reporter = body
+        .on_behalf_of
+        .clone()
+        .unwrap_or_else(|| actor.id.clone());
     let command = ComplaintCommand {
         by: actor.clone(),
         at: Utc::now(),
@@ -86,7 +95,14 @@ pub(super) async fn file_complaint(
     };
     let outcome = state
         .executor
-        .execute::<Complaint, _, _>(&ctx, &id.to_string(), None, 201, |_| Ok(command.clone()), render)
+        .execute::<Complaint, _, _>(
+            &ctx,
+            &id.to_string(),
+            None,
+            201,
+            |_| Ok(command.clone()),
+            render,
+        )
         .await?;
     Ok(CommandResponse(outcome))
 }

@@ -26,7 +26,10 @@ pub(super) async fn get_complaint(
 ) -> Result<Json<Value>, ApiError> {
     let loaded = load_visible(&state.executor, &actor, id).await?;
     let Some(c) = loaded.state.state() else {
-        return Err(ApiError::not_found("complaint_not_found", "complaint not found"));
+        return Err(ApiError::not_found(
+            "complaint_not_found",
+            "complaint not found",
+        ));
     };
     let staff_side = actor.role != Role::Resident;
     let comments: Vec<_> = c

@@ -47,7 +47,16 @@ pub(super) async fn triage(
         priority: body.priority,
         category: body.category,
     };
-    run_action(&state, &actor, &headers, id, "TriageComplaint", request, action).await
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "TriageComplaint",
+        request,
+        action,
+    )
+    .await
 }
 
 /// Assign to a staff member of the hostel whose skills include the category.
@@ -75,7 +84,16 @@ pub(super) async fn assign(
     let action = ComplaintAction::Assign {
         assignee: body.assignee,
     };
-    run_action(&state, &actor, &headers, id, "AssignComplaint", request, action).await
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "AssignComplaint",
+        request,
+        action,
+    )
+    .await
 }
 
 /// Start work (the assignee).
@@ -138,7 +156,16 @@ pub(super) async fn resume(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::ResumeWork;
-    run_action(&state, &actor, &headers, id, "ResumeWork", json!({}), action).await
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "ResumeWork",
+        json!({}),
+        action,
+    )
+    .await
 }
 
 /// The fix.
@@ -171,5 +198,14 @@ pub(super) async fn resolve(
         note: body.note,
         after_photos: body.after_photos,
     };
-    run_action(&state, &actor, &headers, id, "ResolveComplaint", request, action).await
+    run_action(
+        &state,
+        &actor,
+        &headers,
+        id,
+        "ResolveComplaint",
+        request,
+        action,
+    )
+    .await
 }

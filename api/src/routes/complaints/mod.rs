@@ -83,7 +83,10 @@ pub(crate) async fn load_visible(
 ///
 /// # Errors
 /// 404 `hostel_not_found` when it is not registered, or a storage failure.
-pub(crate) async fn hostel_facts(executor: &Executor, id: &HostelId) -> Result<HostelFacts, ApiError> {
+pub(crate) async fn hostel_facts(
+    executor: &Executor,
+    id: &HostelId,
+) -> Result<HostelFacts, ApiError> {
     let hostel = executor.load::<Hostel>(id.as_str()).await?;
     hostel
         .state
@@ -114,7 +117,13 @@ pub(crate) async fn run_action(
     let hostel_id = loaded.state.hostel().cloned().ok_or_else(not_found)?;
     let facts = hostel_facts(executor, &hostel_id).await?;
     let target = id.to_string();
-    let ctx = headers.context(actor, command, &target, &request, Some(hostel_id.to_string()));
+    let ctx = headers.context(
+        actor,
+        command,
+        &target,
+        &request,
+        Some(hostel_id.to_string()),
+    );
     let at = Utc::now();
     let outcome = executor
         .execute::<Complaint, _, _>(

@@ -32,7 +32,9 @@ pub(super) async fn add_category(
         at: now(),
         category: body.into(),
     };
-    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+    Ok(CommandResponse(
+        execute(&state.executor, &ctx, &id, 200, command).await?,
+    ))
 }
 
 /// Retire a category: no new complaints may be filed in it.
@@ -48,11 +50,19 @@ pub(super) async fn retire_category(
     headers: CommandHeaders,
     ApiPath((id, category)): ApiPath<(HostelId, CategoryId)>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(&headers, &actor, "RetireCategory", &id, &json!({ "category": category }));
+    let ctx = context(
+        &headers,
+        &actor,
+        "RetireCategory",
+        &id,
+        &json!({ "category": category }),
+    );
     let command = HostelCommand::RetireCategory {
         by: actor.clone(),
         at: now(),
         category,
     };
-    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+    Ok(CommandResponse(
+        execute(&state.executor, &ctx, &id, 200, command).await?,
+    ))
 }

@@ -86,7 +86,9 @@ pub(super) async fn list_hostels(
     let ids = state.executor.store().aggregate_ids("Hostel").await?;
     let mut hostels = Vec::new();
     for id in ids {
-        let Ok(id) = HostelId::parse(&id) else { continue };
+        let Ok(id) = HostelId::parse(&id) else {
+            continue;
+        };
         if !actor.scope.covers(&id) {
             continue;
         }

@@ -95,7 +95,13 @@ fn context(
     body: &impl serde::Serialize,
 ) -> CommandContext {
     let body = serde_json::to_value(body).unwrap_or(Value::Null);
-    headers.context(actor, command, hostel.as_str(), &body, Some(hostel.to_string()))
+    headers.context(
+        actor,
+        command,
+        hostel.as_str(),
+        &body,
+        Some(hostel.to_string()),
+    )
 }
 
 fn now() -> chrono::DateTime<Utc> {

@@ -46,5 +46,7 @@ pub(super) async fn set_policy(
             dispute_window_days: body.dispute_window_days,
         },
     };
-    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+    Ok(CommandResponse(
+        execute(&state.executor, &ctx, &id, 200, command).await?,
+    ))
 }

@@ -57,7 +57,9 @@ pub(super) async fn add_staff_member(
             role: body.role,
         },
     };
-    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+    Ok(CommandResponse(
+        execute(&state.executor, &ctx, &id, 200, command).await?,
+    ))
 }
 
 /// Remove a staff member.
@@ -72,11 +74,19 @@ pub(super) async fn remove_staff_member(
     headers: CommandHeaders,
     ApiPath((id, user_id)): ApiPath<(HostelId, UserId)>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(&headers, &actor, "RemoveStaffMember", &id, &json!({ "id": user_id }));
+    let ctx = context(
+        &headers,
+        &actor,
+        "RemoveStaffMember",
+        &id,
+        &json!({ "id": user_id }),
+    );
     let command = HostelCommand::RemoveStaffMember {
         by: actor.clone(),
         at: now(),
         id: user_id,
     };
-    Ok(CommandResponse(execute(&state.executor, &ctx, &id, 200, command).await?))
+    Ok(CommandResponse(
+        execute(&state.executor, &ctx, &id, 200, command).await?,
+    ))
 }

@@ -1,0 +1,145 @@
+//! `POST /v1/complaints` for every actor: residents file for themselves, the service principal files
+//! on a resident's behalf, nobody else files, and nobody files outside their hostels.
+
+use cms_tests::Backend;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::Expect::{self, Done, Refused};
+use super::Who::{
+    self, Admin, Auditor, ForeignStaff, ForeignWarden, OtherResident, Reporter, Service,
+    SkilledStaff, UnskilledStaff, Warden,
+};
+use super::{
+    check_refused, check_written, spawn_with_two_hostels, HOSTEL_NOT_FOUND, NOT_PERMITTED,
+};
+use crate::support::{file_body, TestApp};
+
+/// Files as `who`, on behalf of `on_behalf_of` if given, and checks the outcome; on success the
+/// complaint's reporter must be `reporter`.
+async fn check_filing(
+    app: &TestApp,
+    who: Who,
+    on_behalf_of: Option<&str>,
+    expect: Expect,
+) -> Result<(), String> {
+    let mut body = file_body();
+    if let Some(resident) = on_behalf_of {
+        body["on_behalf_of"] = Value::from(resident);
+    }
+    let head_before = app.head().await;
+
+    let answer = app.post("/v1/complaints", &who.token(app), body).await;
+
+    match expect {
+        Refused(status, code) => check_refused(app, &answer, head_before, status, code).await,
+        Done(status) => {
+            let id = answer.body["complaint_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let events = ["ComplaintFiled"];
+            let position =
+                check_written(app, &answer, StatusCode::CREATED, head_before, &id, &events).await?;
+            if answer.body["status"] != status {
+                return Err(format!("body {} but expected status {status}", answer.body));
+            }
+            let seen = app.get(&format!("/v1/complaints/{id}"), &app.admin()).await;
+            let reporter = on_behalf_of.unwrap_or(who.id());
+            if seen.body["status"] != status
+                || seen.body["reporter"] != reporter
+                || seen.position() != position
+            {
+                return Err(format!(
+                    "GET shows {}, expected {status} by {reporter} at {position}",
+                    seen.body
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn residents_file_for_themselves_and_the_service_files_for_residents(backend: Backend) {
+    // Arrange
+    let app = spawn_with_two_hostels(backend).await;
+    let rows: [(Who, Option<&str>, Expect); 12] = [
+        (Reporter, None, Done("filed")),
+        (Reporter, Some("res-r"), Done("filed")),
+        (
+            Reporter,
+            Some("res-o"),
+            Refused(StatusCode::FORBIDDEN, "not_reporter"),
+        ),
+        (OtherResident, None, Done("filed")),
+        (Service, Some("res-r"), Done("filed")),
+        (SkilledStaff, None, NOT_PERMITTED),
+        (UnskilledStaff, None, NOT_PERMITTED),
+        (Warden, Some("res-r"), NOT_PERMITTED),
+        (Admin, None, NOT_PERMITTED),
+        (Auditor, None, NOT_PERMITTED),
+        (ForeignWarden, None, HOSTEL_NOT_FOUND),
+        (ForeignStaff, None, HOSTEL_NOT_FOUND),
+    ];
+    let mut failures = Vec::new();
+
+    // Act and Assert
+    for (who, on_behalf_of, expect) in rows {
+        if let Err(problem) = check_filing(&app, who, on_behalf_of, expect).await {
+            failures.push(format!("{who:?} on behalf of {on_behalf_of:?}: {problem}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "on {backend}:\n{}",
+        failures.join("\n")
+    );
+}
+
+async fn a_service_filing_must_name_the_resident_it_files_for(backend: Backend) {
+    // Arrange
+    let app = spawn_with_two_hostels(backend).await;
+
+    // Act
+    let outcome = check_filing(
+        &app,
+        Service,
+        None,
+        Refused(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(outcome, Ok(()), "on {backend}");
+}
+
+async fn a_resident_cannot_file_in_another_hostel(backend: Backend) {
+    // Arrange
+    let app = spawn_with_two_hostels(backend).await;
+    let token = app.token(
+        cms_domain::actor::Role::Resident,
+        "res-s",
+        &[super::OTHER_HOSTEL],
+    );
+    let head_before = app.head().await;
+
+    // Act
+    let answer = app.post("/v1/complaints", &token, file_body()).await;
+
+    // Assert
+    let outcome = check_refused(
+        &app,
+        &answer,
+        head_before,
+        StatusCode::NOT_FOUND,
+        "hostel_not_found",
+    )
+    .await;
+    assert_eq!(outcome, Ok(()), "on {backend}");
+}
+
+on_both_backends!(
+    residents_file_for_themselves_and_the_service_files_for_residents,
+    a_service_filing_must_name_the_resident_it_files_for,
+    a_resident_cannot_file_in_another_hostel,
+);

@@ -1,0 +1,200 @@
+//! The work loop over HTTP: triage, assign, start, hold, resume and resolve, for every actor, plus the
+//! statuses each command is refused in.
+
+use cms_tests::Backend;
+use reqwest::StatusCode;
+
+use super::Cmd::{Assign, Hold, Resolve, Resume, Start, Triage};
+use super::Expect::{Done, Refused};
+use super::Stage::{Assigned, Closed, Filed, InProgress, OnHold, Reopened, Resolved, Triaged};
+use super::Who::{
+    Admin, Auditor, ForeignStaff, ForeignWarden, OtherResident, Reporter, Service, SkilledStaff,
+    UnskilledStaff, Warden,
+};
+use super::{run_table, COMPLAINT_NOT_FOUND, INVALID_TRANSITION, NOT_ASSIGNEE, NOT_PERMITTED};
+
+const LACKS_SKILL: super::Expect =
+    Refused(StatusCode::UNPROCESSABLE_ENTITY, "assignee_lacks_skill");
+
+async fn triage_is_for_staff_wardens_and_admins_of_the_hostel(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (Filed, Reporter, Triage, NOT_PERMITTED),
+            (Filed, OtherResident, Triage, COMPLAINT_NOT_FOUND),
+            (Filed, SkilledStaff, Triage, Done("triaged")),
+            (Filed, UnskilledStaff, Triage, Done("triaged")),
+            (Filed, Warden, Triage, Done("triaged")),
+            (Filed, Admin, Triage, Done("triaged")),
+            (Filed, Auditor, Triage, NOT_PERMITTED),
+            (Filed, Service, Triage, NOT_PERMITTED),
+            (Filed, ForeignWarden, Triage, COMPLAINT_NOT_FOUND),
+            (Filed, ForeignStaff, Triage, COMPLAINT_NOT_FOUND),
+            // Re-triage is allowed until someone is assigned.
+            (Triaged, Warden, Triage, Done("triaged")),
+            (Assigned, Warden, Triage, INVALID_TRANSITION),
+            (InProgress, SkilledStaff, Triage, INVALID_TRANSITION),
+            (Closed, Admin, Triage, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+async fn assignment_is_for_wardens_and_admins_and_skilled_staff_taking_it_themselves(
+    backend: Backend,
+) {
+    run_table(
+        backend,
+        &[
+            (Triaged, Reporter, Assign("staff-p"), NOT_PERMITTED),
+            (
+                Triaged,
+                OtherResident,
+                Assign("staff-p"),
+                COMPLAINT_NOT_FOUND,
+            ),
+            (Triaged, SkilledStaff, Assign("staff-p"), Done("assigned")),
+            (Triaged, SkilledStaff, Assign("staff-e"), NOT_PERMITTED),
+            (Triaged, UnskilledStaff, Assign("staff-e"), LACKS_SKILL),
+            (Triaged, UnskilledStaff, Assign("staff-p"), NOT_PERMITTED),
+            (Triaged, Warden, Assign("staff-p"), Done("assigned")),
+            (Triaged, Warden, Assign("staff-e"), LACKS_SKILL),
+            (
+                Triaged,
+                Warden,
+                Assign("staff-nobody"),
+                Refused(StatusCode::UNPROCESSABLE_ENTITY, "assignee_not_staff"),
+            ),
+            (Triaged, Admin, Assign("staff-p"), Done("assigned")),
+            (Triaged, Auditor, Assign("staff-p"), NOT_PERMITTED),
+            (Triaged, Service, Assign("staff-p"), NOT_PERMITTED),
+            (
+                Triaged,
+                ForeignWarden,
+                Assign("staff-p"),
+                COMPLAINT_NOT_FOUND,
+            ),
+            (
+                Triaged,
+                ForeignStaff,
+                Assign("staff-s"),
+                COMPLAINT_NOT_FOUND,
+            ),
+            // Staff of another hostel are not eligible even when named by the warden.
+            (
+                Triaged,
+                Warden,
+                Assign("staff-s"),
+                Refused(StatusCode::UNPROCESSABLE_ENTITY, "assignee_not_staff"),
+            ),
+            (Filed, Warden, Assign("staff-p"), INVALID_TRANSITION),
+            (
+                Assigned,
+                Warden,
+                Assign("staff-p"),
+                Refused(StatusCode::CONFLICT, "already_assigned"),
+            ),
+            (Reopened, Warden, Assign("warden-w"), Done("assigned")),
+            (Resolved, Warden, Assign("staff-p"), INVALID_TRANSITION),
+            (Closed, Admin, Assign("staff-p"), INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+async fn only_the_assignee_starts_work(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (Assigned, Reporter, Start, NOT_PERMITTED),
+            (Assigned, OtherResident, Start, COMPLAINT_NOT_FOUND),
+            (Assigned, SkilledStaff, Start, Done("in_progress")),
+            (Assigned, UnskilledStaff, Start, NOT_ASSIGNEE),
+            (Assigned, Warden, Start, NOT_ASSIGNEE),
+            (Assigned, Admin, Start, NOT_ASSIGNEE),
+            (Assigned, Auditor, Start, NOT_PERMITTED),
+            (Assigned, Service, Start, NOT_PERMITTED),
+            (Assigned, ForeignWarden, Start, COMPLAINT_NOT_FOUND),
+            (Assigned, ForeignStaff, Start, COMPLAINT_NOT_FOUND),
+            (Reopened, SkilledStaff, Start, Done("in_progress")),
+            (Triaged, SkilledStaff, Start, NOT_ASSIGNEE),
+            (InProgress, SkilledStaff, Start, INVALID_TRANSITION),
+            (OnHold, SkilledStaff, Start, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+async fn the_assignee_or_a_manager_puts_work_on_hold(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (InProgress, Reporter, Hold, NOT_PERMITTED),
+            (InProgress, OtherResident, Hold, COMPLAINT_NOT_FOUND),
+            (InProgress, SkilledStaff, Hold, Done("on_hold")),
+            (InProgress, UnskilledStaff, Hold, NOT_ASSIGNEE),
+            (InProgress, Warden, Hold, Done("on_hold")),
+            (InProgress, Admin, Hold, Done("on_hold")),
+            (InProgress, Auditor, Hold, NOT_PERMITTED),
+            (InProgress, Service, Hold, NOT_PERMITTED),
+            (InProgress, ForeignWarden, Hold, COMPLAINT_NOT_FOUND),
+            (InProgress, ForeignStaff, Hold, COMPLAINT_NOT_FOUND),
+            (Assigned, SkilledStaff, Hold, INVALID_TRANSITION),
+            (OnHold, Warden, Hold, INVALID_TRANSITION),
+            (Resolved, SkilledStaff, Hold, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+async fn the_assignee_or_a_manager_resumes_work(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (OnHold, Reporter, Resume, NOT_PERMITTED),
+            (OnHold, OtherResident, Resume, COMPLAINT_NOT_FOUND),
+            (OnHold, SkilledStaff, Resume, Done("in_progress")),
+            (OnHold, UnskilledStaff, Resume, NOT_ASSIGNEE),
+            (OnHold, Warden, Resume, Done("in_progress")),
+            (OnHold, Admin, Resume, Done("in_progress")),
+            (OnHold, Auditor, Resume, NOT_PERMITTED),
+            (OnHold, Service, Resume, NOT_PERMITTED),
+            (OnHold, ForeignWarden, Resume, COMPLAINT_NOT_FOUND),
+            (OnHold, ForeignStaff, Resume, COMPLAINT_NOT_FOUND),
+            (InProgress, SkilledStaff, Resume, INVALID_TRANSITION),
+            (Assigned, Warden, Resume, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+async fn only_the_assignee_resolves(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (InProgress, Reporter, Resolve, NOT_PERMITTED),
+            (InProgress, OtherResident, Resolve, COMPLAINT_NOT_FOUND),
+            (InProgress, SkilledStaff, Resolve, Done("resolved")),
+            (InProgress, UnskilledStaff, Resolve, NOT_ASSIGNEE),
+            (InProgress, Warden, Resolve, NOT_ASSIGNEE),
+            (InProgress, Admin, Resolve, NOT_ASSIGNEE),
+            (InProgress, Auditor, Resolve, NOT_PERMITTED),
+            (InProgress, Service, Resolve, NOT_PERMITTED),
+            (InProgress, ForeignWarden, Resolve, COMPLAINT_NOT_FOUND),
+            (InProgress, ForeignStaff, Resolve, COMPLAINT_NOT_FOUND),
+            (Assigned, SkilledStaff, Resolve, INVALID_TRANSITION),
+            (OnHold, SkilledStaff, Resolve, INVALID_TRANSITION),
+            (Resolved, SkilledStaff, Resolve, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+on_both_backends!(
+    triage_is_for_staff_wardens_and_admins_of_the_hostel,
+    assignment_is_for_wardens_and_admins_and_skilled_staff_taking_it_themselves,
+    only_the_assignee_starts_work,
+    the_assignee_or_a_manager_puts_work_on_hold,
+    the_assignee_or_a_manager_resumes_work,
+    only_the_assignee_resolves,
+);

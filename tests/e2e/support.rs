@@ -1,0 +1,217 @@
+//! A running CMS for end-to-end tests: a fresh database, the real router on a real listener (port 0),
+//! an HTTP client, and tokens minted with the test's own HS256 key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cms_api::app::{self, AppState, Limits};
+use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
+use cms_api::executor::Executor;
+use cms_api::store::EventStore;
+use cms_domain::actor::Role;
+use cms_tests::{Backend, TestDatabase};
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const SECRET: &[u8] = b"end-to-end-test-secret-of-32-bytes!!";
+pub const ISSUER: &str = "cms";
+pub const AUDIENCE: &str = "cms-api";
+pub const HOSTEL: &str = "north";
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The error code of an error envelope, or "" when there is none.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The `position` of a command's answer.
+    pub fn position(&self) -> i64 {
+        self.body["position"].as_i64().unwrap_or(-1)
+    }
+}
+
+/// A CMS instance on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: EventStore,
+    pub backend: Backend,
+    minter: TokenMinter,
+    _db: TestDatabase,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    /// Starts CMS on a fresh database of `backend`.
+    pub async fn spawn(backend: Backend) -> Self {
+        let db = TestDatabase::new(backend).await;
+        let store = EventStore::connect(db.url(), 5).await.unwrap();
+        store.migrate().await.unwrap();
+        let verifier = JwtVerifier::new(
+            VerifyingKeys::hs256(SECRET.to_vec()).unwrap(),
+            ISSUER,
+            AUDIENCE,
+            Duration::from_secs(5),
+        );
+        let state = AppState {
+            executor: Arc::new(Executor::new(store.clone())),
+            verifier: Arc::new(verifier),
+        };
+        let limits = Limits {
+            body_bytes: BODY_LIMIT,
+            ..Limits::default()
+        };
+        let router = app::router(state, limits);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            store,
+            backend,
+            minter: TokenMinter::hs256(SECRET, ISSUER, AUDIENCE).unwrap(),
+            _db: db,
+            server,
+        }
+    }
+
+    /// A valid token for `sub` acting as `role` in `hostels`.
+    pub fn token(&self, role: Role, sub: &str, hostels: &[&str]) -> String {
+        self.minter
+            .mint(&TokenSpec {
+                sub: sub.into(),
+                role,
+                hostels: hostels.iter().map(|h| (*h).to_owned()).collect(),
+                name: None,
+                ttl: Duration::from_secs(600),
+            })
+            .unwrap()
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(Role::Admin, "admin-1", &["*"])
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        let url = format!("{}{path}", self.base);
+        self.send(self.client.post(url).bearer_auth(token).json(&body))
+            .await
+    }
+
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: Value) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let request = self
+            .client
+            .post(url)
+            .bearer_auth(token)
+            .header("Idempotency-Key", key);
+        self.send(request.json(&body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        let url = format!("{}{path}", self.base);
+        self.send(self.client.get(url).bearer_auth(token)).await
+    }
+
+    /// Hostel `north`: wings A and B, rooms like B204, categories plumbing and electrical; warden
+    /// `warden-w`, staff `staff-p` (plumbing) and `staff-e` (electrical); self-assignment allowed.
+    pub async fn seed_hostel(&self) {
+        let admin = self.admin();
+        let registered = self
+            .post(
+                "/v1/hostels",
+                &admin,
+                json!({
+                    "id": HOSTEL, "name": "North", "wings": ["A", "B"], "room_pattern": "[AB][0-9]{3}",
+                    "categories": [{"id": "plumbing", "name": "Plumbing"}, {"id": "electrical", "name": "Electrical"}]
+                }),
+            )
+            .await;
+        assert_eq!(
+            registered.status,
+            StatusCode::CREATED,
+            "{:?}",
+            registered.body
+        );
+        for (id, skills, role) in [
+            ("warden-w", vec!["plumbing", "electrical"], "warden"),
+            ("staff-p", vec!["plumbing"], "staff"),
+            ("staff-e", vec!["electrical"], "staff"),
+        ] {
+            let added = self
+                .post(
+                    &format!("/v1/hostels/{HOSTEL}/staff"),
+                    &admin,
+                    json!({ "id": id, "name": id, "skills": skills, "role": role }),
+                )
+                .await;
+            assert_eq!(added.status, StatusCode::OK, "{:?}", added.body);
+        }
+        let policy = self
+            .send(
+                self.client
+                    .put(format!("{}/v1/hostels/{HOSTEL}/policy", self.base))
+                    .bearer_auth(&admin)
+                    .json(&json!({ "self_assignment_allowed": true, "dispute_window_days": 7 })),
+            )
+            .await;
+        assert_eq!(policy.status, StatusCode::OK, "{:?}", policy.body);
+    }
+
+    /// Files a plumbing complaint in B204 as `resident`; returns its id.
+    pub async fn file(&self, resident: &str) -> String {
+        let token = self.token(Role::Resident, resident, &[HOSTEL]);
+        let answer = self.post("/v1/complaints", &token, file_body()).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        answer.body["complaint_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The log's head.
+    pub async fn head(&self) -> i64 {
+        self.store.head().await.unwrap()
+    }
+}
+
+/// A valid FileComplaint body.
+pub fn file_body() -> Value {
+    json!({
+        "hostel": HOSTEL, "wing": "B", "room": "B204", "category": "plumbing", "severity": "high",
+        "title": "Leaking tap", "description": "The cold tap drips all night long."
+    })
+}
