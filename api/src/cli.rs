@@ -19,7 +19,7 @@ use crate::{admin, demo};
 
 /// CMS: event-sourced hostel maintenance complaints.
 #[derive(Debug, Parser)]
-#[command(name = "cms", version, about)]
+#[command(name = "cms", version, about = "CMS: event-sourced hostel maintenance complaints")]
 pub struct Cli {
     #[command(flatten)]
     settings: Settings,

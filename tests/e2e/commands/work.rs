@@ -1,6 +1,7 @@
 //! The work loop over HTTP: triage, assign, start, hold, resume and resolve, for every actor, plus the
 //! statuses each command is refused in.
 
+use cms_domain::actor::Role;
 use cms_tests::Backend;
 use reqwest::StatusCode;
 
@@ -11,7 +12,10 @@ use super::Who::{
     Admin, Auditor, ForeignStaff, ForeignWarden, OtherResident, Reporter, Service, SkilledStaff,
     UnskilledStaff, Warden,
 };
-use super::{run_table, COMPLAINT_NOT_FOUND, INVALID_TRANSITION, NOT_ASSIGNEE, NOT_PERMITTED};
+use super::{
+    run_table, COMPLAINT_NOT_FOUND, INVALID_TRANSITION, NOT_ASSIGNEE, NOT_PERMITTED, OTHER_HOSTEL,
+};
+use crate::support::file_body;
 
 const LACKS_SKILL: super::Expect =
     Refused(StatusCode::UNPROCESSABLE_ENTITY, "assignee_lacks_skill");
@@ -190,7 +194,50 @@ async fn only_the_assignee_resolves(backend: Backend) {
     .await;
 }
 
+/// `south` keeps the default policy, so its plumber may not take work on their own; its warden still
+/// assigns them. (This also shows the foreigners' tokens work at home.)
+async fn staff_cannot_assign_themselves_where_the_hostel_forbids_it(backend: Backend) {
+    // Arrange
+    let app = super::spawn_with_two_hostels(backend).await;
+    let resident = app.token(Role::Resident, "res-s", &[OTHER_HOSTEL]);
+    let mut body = file_body();
+    body["hostel"] = OTHER_HOSTEL.into();
+    let filed = app.post("/v1/complaints", &resident, body).await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{:?}", filed.body);
+    let id = filed.body["complaint_id"].as_str().unwrap().to_owned();
+    let triaged = Triage.send(&app, ForeignWarden, &id).await;
+    assert_eq!(triaged.status, StatusCode::OK, "{:?}", triaged.body);
+    let head_before = app.head().await;
+
+    // Act
+    let taken = Assign("staff-s").send(&app, ForeignStaff, &id).await;
+    let given = Assign("staff-s").send(&app, ForeignWarden, &id).await;
+
+    // Assert
+    let refused = StatusCode::FORBIDDEN;
+    let code = "self_assignment_not_allowed";
+    assert_eq!(
+        (taken.status, taken.code()),
+        (refused, code),
+        "on {backend}: {:?}",
+        taken.body
+    );
+    assert_eq!(
+        given.status,
+        StatusCode::OK,
+        "on {backend}: {:?}",
+        given.body
+    );
+    assert_eq!(given.body["status"], "assigned");
+    assert_eq!(
+        given.position(),
+        head_before + 1,
+        "on {backend}: only the warden's command was written"
+    );
+}
+
 on_both_backends!(
+    staff_cannot_assign_themselves_where_the_hostel_forbids_it,
     triage_is_for_staff_wardens_and_admins_of_the_hostel,
     assignment_is_for_wardens_and_admins_and_skilled_staff_taking_it_themselves,
     only_the_assignee_starts_work,

@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use chrono::Utc;
+use cms_domain::actor::Role;
 use cms_domain::complaint::{Complaint, ComplaintAction, ComplaintCommand, Severity};
 use cms_domain::ids::{CategoryId, ComplaintId, HostelId, UserId, WingId};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ pub struct FileComplaintRequest {
         (status = 201, description = "filed; body has complaint_id, status, position"),
         (status = 403, description = "role may not file"),
         (status = 404, description = "hostel not in scope"),
-        (status = 422, description = "invalid room, category or text")
+        (status = 422, description = "invalid room, category or text; `on_behalf_of` missing for the service role")
     )
 )]
 pub(super) async fn file_complaint(
@@ -63,6 +64,14 @@ pub(super) async fn file_complaint(
 ) -> Result<CommandResponse, ApiError> {
     if !actor.scope.covers(&body.hostel) {
         return Err(ApiError::not_found("hostel_not_found", "hostel not found"));
+    }
+    // Without it the machine itself would be the reporter, and nobody could ever confirm, dispute or
+    // rate the fix.
+    if actor.role == Role::Service && body.on_behalf_of.is_none() {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "the service role must name the resident in `on_behalf_of`",
+        ));
     }
     let facts = hostel_facts(&state.executor, &body.hostel).await?;
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
