@@ -19,7 +19,11 @@ use crate::{admin, demo};
 
 /// CMS: event-sourced hostel maintenance complaints.
 #[derive(Debug, Parser)]
-#[command(name = "cms", version, about = "CMS: event-sourced hostel maintenance complaints")]
+#[command(
+    name = "cms",
+    version,
+    about = "CMS: event-sourced hostel maintenance complaints"
+)]
 pub struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -164,6 +168,12 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     println!("  a token:    cms token --role admin --sub admin --hostel '*'");
     if args.demo {
         println!("  demo users: {}", demo::USERS_HINT);
+        for (name, status) in demo::COMPLAINTS {
+            println!(
+                "  demo complaint {} ({name}, {status})",
+                demo::complaint_id(name)
+            );
+        }
     }
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

@@ -20,6 +20,21 @@ use crate::admin::{cli_actor, system_context};
 use crate::executor::Executor;
 use crate::routes::{complaints, hostels};
 
+/// The demo complaints: a name, its fixed id, and the status the seed leaves it in.
+pub const COMPLAINTS: [(&str, &str); 4] = [
+    ("light", "filed"),
+    ("tap", "in_progress"),
+    ("chair", "resolved"),
+    ("fan", "closed"),
+];
+
+/// The fixed id of demo complaint `name` (UUIDv5), so docs and scripts can name it.
+pub fn complaint_id(name: &str) -> ComplaintId {
+    ComplaintId::new(Uuid::new_v5(&DEMO_NAMESPACE, name.as_bytes()))
+}
+
+const DEMO_NAMESPACE: Uuid = Uuid::from_u128(0x3c9e_0d7a_58f4_4b1e_8e2a_d3f1_6b0c_9a45);
+
 /// The demo hostel.
 pub const HOSTEL: &str = "north-block";
 
@@ -142,6 +157,7 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     // 1. Just filed.
     seeder
         .file(
+            "light",
             &bilal,
             "A112",
             "electrical",
@@ -153,6 +169,7 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     // 2. In progress: triaged, assigned, started, with a comment each side.
     let tap = seeder
         .file(
+            "tap",
             &asha,
             "B204",
             "plumbing",
@@ -206,6 +223,7 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     // 3. Resolved, waiting for the reporter.
     let chair = seeder
         .file(
+            "chair",
             &asha,
             "B204",
             "furniture",
@@ -249,6 +267,7 @@ pub async fn seed(executor: &Executor) -> anyhow::Result<()> {
     // 4. Closed: confirmed and rated.
     let fan = seeder
         .file(
+            "fan",
             &bilal,
             "A112",
             "electrical",
@@ -314,6 +333,7 @@ impl Seeder<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn file(
         &self,
+        name: &str,
         by: &Actor,
         room: &str,
         category: &str,
@@ -321,7 +341,7 @@ impl Seeder<'_> {
         title: &str,
         description: &str,
     ) -> anyhow::Result<ComplaintId> {
-        let id = ComplaintId::new(Uuid::now_v7());
+        let id = complaint_id(name);
         self.act(
             by,
             id,

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod commands;
+mod cqrs_compat;
 mod event_log;
 mod harness_selftest;
 mod support;

@@ -34,6 +34,14 @@ pub(super) fn assign(ctx: &Ctx<'_>, assignee: UserId) -> Decision {
         | Status::Rejected
         | Status::Withdrawn => return Err(ctx.refuse(action)),
     }
+    // Self-assignment picks up unowned work; it never takes a complaint from a colleague.
+    if ctx.by.role == Role::Staff {
+        if let Some(current) = ctx.state.assignee.as_ref().filter(|a| **a != ctx.by.id) {
+            return Err(ComplaintError::AlreadyAssigned {
+                assignee: current.clone(),
+            });
+        }
+    }
     let Some(member) = ctx.hostel.staff_member(&assignee) else {
         return Err(ComplaintError::AssigneeNotStaff { assignee });
     };

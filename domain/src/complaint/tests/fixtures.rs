@@ -48,7 +48,7 @@ pub fn sha(n: u8) -> String {
     format!("{n:02x}").repeat(32)
 }
 
-fn member(id: &str, role: StaffRole, skills: &[&str]) -> StaffMember {
+pub fn member(id: &str, role: StaffRole, skills: &[&str]) -> StaffMember {
     StaffMember {
         id: uid(id),
         name: id.to_owned(),

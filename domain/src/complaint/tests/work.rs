@@ -332,3 +332,36 @@ fn a_resolution_needs_a_note_and_after_photos_only() {
         [ComplaintEvent::ComplaintResolved { after_photos, .. }] if after_photos == &vec![photo_id(1)]
     ));
 }
+
+#[test]
+fn self_assignment_never_takes_a_complaint_from_a_colleague() {
+    let mut hostel = facts_with_self_assignment();
+    let second = member("plumber-2", crate::hostel::StaffRole::Staff, &["plumbing"]);
+    hostel.staff.insert(second.id.clone(), second);
+    let colleague = Actor::new(
+        uid("plumber-2"),
+        crate::actor::Role::Staff,
+        crate::actor::HostelScope::one(north()),
+    );
+    for story in [assigned(), in_progress(), on_hold(), reopened()] {
+        let taken = story.complaint.decide(ComplaintCommand {
+            by: colleague.clone(),
+            at: t(20),
+            hostel: hostel.clone(),
+            action: assign("plumber-2"),
+        });
+        assert_eq!(
+            taken,
+            Err(ComplaintError::AlreadyAssigned {
+                assignee: uid("plumber")
+            })
+        );
+    }
+    let reassigned_by_warden = assigned().complaint.decide(ComplaintCommand {
+        by: warden(),
+        at: t(20),
+        hostel,
+        action: assign("plumber-2"),
+    });
+    assert!(reassigned_by_warden.is_ok());
+}
