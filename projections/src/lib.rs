@@ -21,12 +21,10 @@ pub fn check_contiguous(
     checkpoint: i64,
     positions: impl IntoIterator<Item = i64>,
 ) -> Result<(), Hole> {
-    let mut expected = checkpoint + 1;
-    for found in positions {
+    for (expected, found) in (checkpoint + 1..).zip(positions) {
         if found != expected {
             return Err(Hole { expected, found });
         }
-        expected += 1;
     }
     Ok(())
 }
