@@ -10,4 +10,5 @@ mod cqrs_compat;
 mod event_log;
 mod harness_selftest;
 mod support;
+mod surface;
 mod write_guarantees;
