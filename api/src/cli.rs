@@ -165,9 +165,18 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         state.executor.store().backend()
     );
     println!("  API docs:   http://{address}/docs");
-    println!("  a token:    cms token --role admin --sub admin --hostel '*'");
+    // The real path of this executable, so the hint can be pasted as it is.
+    let program = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "cms".to_owned());
+    println!("  a token:    {program} token --role admin --sub admin --hostel '*'");
     if args.demo {
-        println!("  demo users: {}", demo::USERS_HINT);
+        for (role, sub) in demo::USERS {
+            println!(
+                "  demo user:  {program} token --role {role} --sub {sub} --hostel {}",
+                demo::HOSTEL
+            );
+        }
         for (name, status) in demo::COMPLAINTS {
             println!(
                 "  demo complaint {} ({name}, {status})",

@@ -38,11 +38,13 @@ const DEMO_NAMESPACE: Uuid = Uuid::from_u128(0x3c9e_0d7a_58f4_4b1e_8e2a_d3f1_6b0
 /// The demo hostel.
 pub const HOSTEL: &str = "north-block";
 
-/// How to mint a token for each demo user.
-pub const USERS_HINT: &str =
-    "warden: cms token --role warden --sub warden-meera --hostel north-block | \
-staff: cms token --role staff --sub staff-ravi --hostel north-block | \
-resident: cms token --role resident --sub res-asha --hostel north-block";
+/// The demo users: role, subject.
+pub const USERS: [(&str, &str); 4] = [
+    ("warden", "warden-meera"),
+    ("staff", "staff-ravi"),
+    ("staff", "staff-anita"),
+    ("resident", "res-asha"),
+];
 
 fn user(id: &str) -> anyhow::Result<UserId> {
     Ok(UserId::parse(id)?)
