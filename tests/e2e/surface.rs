@@ -13,30 +13,64 @@ async fn health_readiness_and_the_openapi_document_answer_without_a_token() {
         let app = TestApp::spawn(backend).await;
 
         // Act
-        let health = app.send(app.client.get(format!("{}/healthz", app.base))).await;
-        let ready = app.send(app.client.get(format!("{}/readyz", app.base))).await;
-        let openapi = app.send(app.client.get(format!("{}/openapi.json", app.base))).await;
-        let docs = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+        let health = app
+            .send(app.client.get(format!("{}/healthz", app.base)))
+            .await;
+        let ready = app
+            .send(app.client.get(format!("{}/readyz", app.base)))
+            .await;
+        let openapi = app
+            .send(app.client.get(format!("{}/openapi.json", app.base)))
+            .await;
+        let docs = app
+            .client
+            .get(format!("{}/docs/", app.base))
+            .send()
+            .await
+            .unwrap();
 
         // Assert
         assert_eq!(health.status, StatusCode::OK);
-        assert_eq!(ready.status, StatusCode::OK, "{backend:?}: {:?}", ready.body);
+        assert_eq!(
+            ready.status,
+            StatusCode::OK,
+            "{backend:?}: {:?}",
+            ready.body
+        );
         assert_eq!(ready.body["checks"]["database"], "ok");
         assert_eq!(ready.body["checks"]["migrations"], "ok");
-        assert!(health.headers.contains_key("x-request-id"), "every response carries a request id");
+        assert!(
+            health.headers.contains_key("x-request-id"),
+            "every response carries a request id"
+        );
         assert!(openapi.body["openapi"].as_str().unwrap().starts_with("3.1"));
         let paths = openapi.body["paths"].as_object().unwrap();
         for command in [
-            "triage", "assign", "start", "hold", "resume", "comments", "resolve", "confirm", "dispute",
-            "close", "reject", "withdraw", "rating",
+            "triage", "assign", "start", "hold", "resume", "comments", "resolve", "confirm",
+            "dispute", "close", "reject", "withdraw", "rating",
         ] {
-            assert!(paths.contains_key(&format!("/v1/complaints/{{id}}/{command}")), "{command} undocumented");
+            assert!(
+                paths.contains_key(&format!("/v1/complaints/{{id}}/{command}")),
+                "{command} undocumented"
+            );
         }
-        for path in ["/v1/complaints", "/v1/complaints/{id}", "/v1/hostels", "/v1/hostels/{id}", "/v1/hostels/{id}/staff", "/v1/hostels/{id}/policy", "/healthz", "/readyz"] {
+        for path in [
+            "/v1/complaints",
+            "/v1/complaints/{id}",
+            "/v1/hostels",
+            "/v1/hostels/{id}",
+            "/v1/hostels/{id}/staff",
+            "/v1/hostels/{id}/policy",
+            "/healthz",
+            "/readyz",
+        ] {
             assert!(paths.contains_key(path), "{path} undocumented");
         }
         assert_eq!(docs.status(), StatusCode::OK);
-        assert!(docs.text().await.unwrap().contains("swagger"), "the browsable UI is served");
+        assert!(
+            docs.text().await.unwrap().contains("swagger"),
+            "the browsable UI is served"
+        );
     }
 }
 
@@ -47,7 +81,11 @@ async fn a_wrong_method_gets_the_error_envelope() {
 
     // Act
     let answer = app
-        .send(app.client.delete(format!("{}/v1/complaints", app.base)).bearer_auth(app.admin()))
+        .send(
+            app.client
+                .delete(format!("{}/v1/complaints", app.base))
+                .bearer_auth(app.admin()),
+        )
         .await;
 
     // Assert
