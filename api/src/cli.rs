@@ -1,4 +1,5 @@
-//! The `cms` command line: `serve` (the default), `migrate`, `token` and `hostel` administration.
+//! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
+//! `projections` (status and rebuild of the read models).
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -15,7 +16,7 @@ use crate::auth::TokenSpec;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
 use crate::executor::Executor;
 use crate::store::EventStore;
-use crate::{admin, demo};
+use crate::{admin, demo, projections};
 
 /// CMS: event-sourced hostel maintenance complaints.
 #[derive(Debug, Parser)]
@@ -42,6 +43,9 @@ enum Command {
     /// Hostel administration: register hostels, manage categories and staff.
     #[command(subcommand)]
     Hostel(admin::HostelAdmin),
+    /// Read models: their status, and rebuilding them from the log.
+    #[command(subcommand)]
+    Projections(projections::ProjectionsCommand),
 }
 
 #[derive(Debug, Default, Args)]
@@ -110,6 +114,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await.context("migrating the database")?;
             admin::run(&Executor::new(store), command).await
         }
+        Command::Projections(command) => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            projections::run(&store.read_db(), command).await
+        }
     }
 }
 
@@ -150,6 +159,12 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             .context("seeding the demo data")?;
     }
     let verifier = Arc::new(settings.jwt_verifier()?);
+    let read_db = executor.store().read_db();
+    // Stopped when `projectors` is dropped, i.e. when the server has shut down.
+    let projectors = cms_projections::runner::spawn(
+        &read_db,
+        cms_projections::runner::RunnerConfig::for_db(&read_db),
+    );
     let state = AppState { executor, verifier };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,
@@ -179,6 +194,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    drop(projectors);
     Ok(())
 }
 
