@@ -363,6 +363,12 @@ async fn a_poison_event_stops_the_projection_and_is_reported(backend: Backend) {
     assert_eq!(waiting.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(waiting.code(), "projection_behind");
     assert!(waiting.headers.contains_key("retry-after"));
+    let ready = app.get("/readyz", "").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(
+        ready.body["checks"]["projections"],
+        "degraded: complaint_list failed"
+    );
     // A rebuild meets the same event and stops at the same place.
     let rebuilt = rebuild(&app).await;
     assert_eq!(rebuilt.checkpoint.position, poison - 1);
