@@ -259,11 +259,13 @@ async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backen
     while list_checkpoint(&app).await.position < head {
         let first = runner::spawn(&db, config);
         let second = rng.gen_bool(0.3).then(|| runner::spawn(&db, config));
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(1..15))).await;
+        // The window grows with every kill, so a slow machine still makes progress in the end.
+        let window = 15 + kills;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(1..window))).await;
         drop(first);
         drop(second);
         kills += 1;
-        assert!(kills < 5_000, "no progress");
+        assert!(kills < 2_000, "no progress");
     }
     let restarted = table(&app).await;
     let checkpoint = list_checkpoint(&app).await;
