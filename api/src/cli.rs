@@ -1,5 +1,5 @@
 //! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
-//! `projections` (status and rebuild of the read models).
+//! `projections` (status and rebuild of the read models), `projector` (the projectors alone).
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -43,6 +43,8 @@ enum Command {
     /// Hostel administration: register hostels, manage categories and staff.
     #[command(subcommand)]
     Hostel(admin::HostelAdmin),
+    /// Run only the projectors (for deployments that separate them from the API) until SIGTERM.
+    Projector,
     /// Read models: their status, and rebuilding them from the log.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
@@ -113,6 +115,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             store.migrate().await.context("migrating the database")?;
             admin::run(&Executor::new(store), command).await
+        }
+        Command::Projector => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            let db = store.read_db();
+            let projectors = cms_projections::runner::spawn(
+                &db,
+                cms_projections::runner::RunnerConfig::for_db(&db),
+            );
+            println!(
+                "CMS projectors running ({} event store); stop with SIGTERM or Ctrl-C",
+                store.backend()
+            );
+            shutdown_signal().await;
+            drop(projectors);
+            Ok(())
         }
         Command::Projections(command) => {
             let store = open_store(&settings).await?;

@@ -24,8 +24,8 @@ pub enum ReadDb {
 /// Instantiates a module body once per backend: `pg` for PostgreSQL, `lite` for SQLite. Inside, `Db`
 /// is the sqlx database type, `Conn` its connection, and `LOCK_ROW` the row-lock clause a projector
 /// appends to its checkpoint read (`FOR UPDATE SKIP LOCKED` on PostgreSQL; nothing on SQLite, whose
-/// `BEGIN IMMEDIATE` already excludes every other writer). `log_b`, `checkpoint_b` and `list_b`
-/// name the same backend's module of the log, the checkpoints and the complaint list.
+/// `BEGIN IMMEDIATE` already excludes every other writer). `log_b`, `checkpoint_b`, `list_b` and
+/// `counts_b` name the same backend's module of the log, the checkpoints and each read model.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! for_each_backend {
@@ -35,7 +35,7 @@ macro_rules! for_each_backend {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
-            use $crate::{checkpoint::pg as checkpoint_b, complaint_list::pg as list_b, log::pg as log_b};
+            use $crate::{checkpoint::pg as checkpoint_b, complaint_list::pg as list_b, event_counts::pg as counts_b, log::pg as log_b};
             pub(crate) type Db = sqlx::Postgres;
             pub(crate) type Conn = sqlx::PgConnection;
             pub(crate) const LOCK_ROW: &str = " FOR UPDATE SKIP LOCKED";
@@ -47,7 +47,7 @@ macro_rules! for_each_backend {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
-            use $crate::{checkpoint::lite as checkpoint_b, complaint_list::lite as list_b, log::lite as log_b};
+            use $crate::{checkpoint::lite as checkpoint_b, complaint_list::lite as list_b, event_counts::lite as counts_b, log::lite as log_b};
             pub(crate) type Db = sqlx::Sqlite;
             pub(crate) type Conn = sqlx::SqliteConnection;
             pub(crate) const LOCK_ROW: &str = "";

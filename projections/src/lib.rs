@@ -7,11 +7,13 @@
 //! - [`log`]: the projector's own read of the log (it does not depend on the API's store types);
 //! - [`checkpoint`]: the `projection_checkpoints` rows and `cms projections status`;
 //! - [`runner`]: one step (lock, read, apply, checkpoint), the long-running loop, and rebuild;
-//! - [`complaint_list`]: the complaint list read model and its keyset-paginated query.
+//! - [`complaint_list`]: the complaint list read model and its keyset-paginated query;
+//! - [`event_counts`]: events per type (never decodes a payload, so it survives a poison event).
 
 pub mod checkpoint;
 pub mod complaint_list;
 pub mod db;
+pub mod event_counts;
 pub mod log;
 pub mod runner;
 
@@ -23,16 +25,19 @@ use std::str::FromStr;
 pub enum Projection {
     /// One row per complaint, for listings (`GET /v1/complaints`).
     ComplaintList,
+    /// Events per (aggregate type, event type).
+    EventCounts,
 }
 
 impl Projection {
     /// Every projection, in the order they are run and reported.
-    pub const ALL: [Projection; 1] = [Projection::ComplaintList];
+    pub const ALL: [Projection; 2] = [Projection::ComplaintList, Projection::EventCounts];
 
     /// The stable name: the checkpoint row's key and the CLI argument.
     pub const fn name(self) -> &'static str {
         match self {
             Projection::ComplaintList => "complaint_list",
+            Projection::EventCounts => "event_counts",
         }
     }
 
@@ -40,6 +45,7 @@ impl Projection {
     pub const fn tables(self) -> &'static [&'static str] {
         match self {
             Projection::ComplaintList => &["complaint_list"],
+            Projection::EventCounts => &["event_counts"],
         }
     }
 }
@@ -52,7 +58,7 @@ impl fmt::Display for Projection {
 
 /// A name that is no projection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown projection {0:?} (known: complaint_list)")]
+#[error("unknown projection {0:?} (known: complaint_list, event_counts)")]
 pub struct UnknownProjection(pub String);
 
 impl FromStr for Projection {
@@ -64,6 +70,15 @@ impl FromStr for Projection {
             .find(|p| p.name() == s)
             .ok_or_else(|| UnknownProjection(s.to_owned()))
     }
+}
+
+/// How far a projection got through a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Applied {
+    /// The position of the last event applied (the new checkpoint).
+    pub through: i64,
+    /// The event that could not be applied, and why; the projection stops there.
+    pub failure: Option<String>,
 }
 
 /// A batch of positions that does not continue the checkpoint without holes.

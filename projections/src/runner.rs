@@ -15,6 +15,11 @@ use crate::db::ReadDb;
 use crate::log::LogEvent;
 use crate::{check_contiguous, Projection};
 
+/// Counter: events a projection stopped on (label `projection`). Exported once metrics are served.
+pub const PROJECTION_ERRORS: &str = "cms_projection_errors_total";
+/// Gauge: a projection's checkpoint position (label `projection`).
+pub const PROJECTION_POSITION: &str = "cms_projection_position";
+
 /// How a projector reads and waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunnerConfig {
@@ -83,6 +88,9 @@ crate::for_each_backend! {
                     Projection::ComplaintList => {
                         list_b::apply(conn, checkpoint.position, &events).await?
                     }
+                    Projection::EventCounts => {
+                        counts_b::apply(conn, checkpoint.position, &events).await?
+                    }
                 };
                 Checkpoint {
                     position: applied.through,
@@ -94,10 +102,16 @@ crate::for_each_backend! {
         checkpoint_b::write(conn, projection, &next).await?;
         let step = match &next.error {
             Some(error) => {
+                metrics::counter!(PROJECTION_ERRORS, "projection" => projection.name()).increment(1);
                 tracing::error!(projection = projection.name(), error = %error, "projection stopped");
                 Step::Failed(error.clone())
             }
-            None => Step::Applied(usize::try_from(next.position - checkpoint.position).unwrap_or(0)),
+            None => {
+                #[allow(clippy::cast_precision_loss)]
+                metrics::gauge!(PROJECTION_POSITION, "projection" => projection.name())
+                    .set(next.position as f64);
+                Step::Applied(usize::try_from(next.position - checkpoint.position).unwrap_or(0))
+            }
         };
         Ok((step, next))
     }
@@ -114,6 +128,7 @@ crate::for_each_backend! {
         checkpoint_b::lock(conn, projection, true).await?;
         match projection {
             Projection::ComplaintList => list_b::clear(conn).await?,
+            Projection::EventCounts => counts_b::clear(conn).await?,
         }
         let head = log_b::head(conn).await?;
         let mut checkpoint = Checkpoint { position: 0, state: State::Running, error: None };

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use cms_domain::actor::Role;
 use cms_projections::checkpoint::{self, State};
 use cms_projections::complaint_list::ListRow;
+use cms_projections::event_counts::EventCount;
 use cms_projections::runner::{self, RunnerConfig};
 use cms_projections::Projection;
 use cms_tests::Backend;
@@ -42,7 +43,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     rebuilding_after_a_random_workload_gives_the_live_rows,
     a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild,
-    a_poison_event_stops_the_projection_and_is_reported,
+    a_poison_event_stops_only_its_projection_and_is_reported,
     residents_see_only_their_own_and_wardens_only_their_hostels,
     walking_the_pages_while_complaints_are_filed_returns_each_old_one_once,
     filters_and_sorts_return_the_right_rows,
@@ -92,14 +93,38 @@ async fn caught_up(app: &TestApp) -> checkpoint::Checkpoint {
 }
 
 async fn rebuild(app: &TestApp) -> runner::Rebuilt {
-    runner::rebuild(
-        &app.store.read_db(),
-        Projection::ComplaintList,
-        137,
-        &mut |_, _| {},
-    )
-    .await
-    .unwrap()
+    rebuild_one(app, Projection::ComplaintList).await
+}
+
+async fn rebuild_one(app: &TestApp, projection: Projection) -> runner::Rebuilt {
+    runner::rebuild(&app.store.read_db(), projection, 137, &mut |_, _| {})
+        .await
+        .unwrap()
+}
+
+/// Every row of `event_counts`, once that projection has caught up with the log.
+async fn event_counts(app: &TestApp) -> Vec<EventCount> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let db = app.store.read_db();
+    while checkpoint::current(&db, Projection::EventCounts)
+        .await
+        .unwrap()
+        .position
+        < app.head().await
+    {
+        assert!(Instant::now() < deadline, "event_counts stuck");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sql = "SELECT aggregate_type, event_type, events, last_position FROM event_counts \
+               ORDER BY aggregate_type, event_type";
+    match db {
+        cms_projections::db::ReadDb::Postgres(pool) => {
+            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+        }
+        cms_projections::db::ReadDb::Sqlite { read, .. } => {
+            sqlx::query_as(sql).fetch_all(&read).await.unwrap()
+        }
+    }
 }
 
 /// Registers `south` (same shape as `north`) with its warden `warden-s`.
@@ -239,6 +264,14 @@ async fn rebuilding_after_a_random_workload_gives_the_live_rows(backend: Backend
     assert_eq!(rebuilt.checkpoint.position, live_checkpoint.position);
     assert_eq!(rebuilt.events, app.head().await);
     assert_eq!(table(&app).await, live);
+    // The same for event_counts, whose counts add up to the log's length.
+    let live_counts = event_counts(&app).await;
+    assert_eq!(
+        live_counts.iter().map(|c| c.events).sum::<i64>(),
+        app.head().await
+    );
+    rebuild_one(&app, Projection::EventCounts).await;
+    assert_eq!(event_counts(&app).await, live_counts);
 }
 
 async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backend: Backend) {
@@ -312,7 +345,7 @@ async fn insert_poison(app: &TestApp) -> i64 {
     app.head().await
 }
 
-async fn a_poison_event_stops_the_projection_and_is_reported(backend: Backend) {
+async fn a_poison_event_stops_only_its_projection_and_is_reported(backend: Backend) {
     // Arrange
     let app = TestApp::spawn(backend).await;
     app.seed_hostel().await;
@@ -334,6 +367,13 @@ async fn a_poison_event_stops_the_projection_and_is_reported(backend: Backend) {
         .iter()
         .find(|s| s.projection == "complaint_list")
         .unwrap();
+    // The other projection went on past the poison event.
+    let counts = event_counts(&app).await;
+    assert_eq!(counts.iter().map(|c| c.events).sum::<i64>(), poison + 1);
+    let other = checkpoint::current(&app.store.read_db(), Projection::EventCounts)
+        .await
+        .unwrap();
+    assert_eq!((other.position, other.state), (poison + 1, State::Running));
     assert_eq!(row.state, State::Failed);
     assert_eq!(
         (row.position, row.head, row.lag),

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{fold, ListRow, AGGREGATE_TYPE};
 use crate::log::LogEvent;
+use crate::Applied;
 
 pub(super) const COLUMNS: &str = "id, hostel, wing, room, category, severity, priority, \
      priority_rank, status, assignee, reporter, title, description, filed_at, updated_at, \
@@ -22,15 +23,6 @@ const UPSERT: &str = "INSERT INTO complaint_list (id, hostel, wing, room, catego
      updated_at = excluded.updated_at, photo_count = excluded.photo_count, \
      first_photo_id = excluded.first_photo_id, first_thumbnail = excluded.first_thumbnail, \
      last_position = excluded.last_position";
-
-/// How far a batch got.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Applied {
-    /// The position of the last event applied (the new checkpoint).
-    pub through: i64,
-    /// The event that could not be applied, and why; the projection stops there.
-    pub failure: Option<String>,
-}
 
 crate::for_each_backend! {
     async fn load(conn: &mut Conn, id: &str) -> Result<Option<ListRow>, sqlx::Error> {
