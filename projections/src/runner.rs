@@ -198,20 +198,29 @@ async fn has_work(db: &ReadDb, projection: Projection) -> Result<bool, sqlx::Err
     Ok(head > checkpoint.position)
 }
 
+/// `LISTEN cms_events` on a connection of its own (a one-connection pool with the main pool's
+/// options, which the listener also uses to reconnect), so listeners never hold the main pool's
+/// connections.
+async fn listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let own = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_with((*pool.connect_options()).clone())
+        .await?;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
+    listener.listen("cms_events").await?;
+    Ok(listener)
+}
+
 /// Follows the log for `projection` until the task is dropped or aborted. Storage errors are logged
 /// and retried after a pause; a failed projection waits (a rebuild restarts it).
 pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
     let mut listener = match &db {
-        ReadDb::Postgres(pool) => match sqlx::postgres::PgListener::connect_with(pool).await {
-            Ok(mut listener) => match listener.listen("cms_events").await {
-                Ok(()) => Some(listener),
-                Err(error) => {
-                    tracing::warn!(%error, "LISTEN cms_events failed; polling instead");
-                    None
-                }
-            },
+        ReadDb::Postgres(pool) => match listen(pool).await {
+            Ok(listener) => Some(listener),
             Err(error) => {
-                tracing::warn!(%error, "no listener connection; polling instead");
+                tracing::warn!(%error, "LISTEN cms_events failed; polling instead");
                 None
             }
         },

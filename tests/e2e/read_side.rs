@@ -760,3 +760,28 @@ async fn min_position_waits_for_the_projection_and_includes_the_new_complaint(ba
         assert_eq!(answer.body["items"][0]["id"], filed.body["complaint_id"]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_wakes_the_postgres_projector_without_polling() {
+    // Arrange: a projector whose fallback poll is far longer than the test.
+    let mut app = TestApp::spawn_without_projectors(Backend::Postgres).await;
+    app.seed_hostel().await;
+    let db = app.store.read_db();
+    let config = RunnerConfig {
+        batch_size: 500,
+        poll_interval: Duration::from_secs(600),
+    };
+    app.projectors = Some(runner::spawn(&db, config));
+    caught_up(&app).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Act: a command, then a read that waits for its position.
+    let token = app.token(Role::Resident, "res-a", &[HOSTEL]);
+    let filed = app.post("/v1/complaints", &token, file_body()).await;
+    let path = format!("/v1/complaints?min_position={}", filed.position());
+    let answer = app.get(&path, &token).await;
+
+    // Assert: the NOTIFY woke the projector well within the 2 s wait.
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(answer.body["items"][0]["id"], filed.body["complaint_id"]);
+}
