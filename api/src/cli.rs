@@ -1,4 +1,5 @@
-//! The `cms` command line: `serve` (the default), `migrate`, `token` and `hostel` administration.
+//! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
+//! `projections` (status and rebuild of the read models), `projector` (the projectors alone).
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -15,7 +16,7 @@ use crate::auth::TokenSpec;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
 use crate::executor::Executor;
 use crate::store::EventStore;
-use crate::{admin, demo};
+use crate::{admin, demo, projections};
 
 /// CMS: event-sourced hostel maintenance complaints.
 #[derive(Debug, Parser)]
@@ -42,6 +43,11 @@ enum Command {
     /// Hostel administration: register hostels, manage categories and staff.
     #[command(subcommand)]
     Hostel(admin::HostelAdmin),
+    /// Run only the projectors (for deployments that separate them from the API) until SIGTERM.
+    Projector,
+    /// Read models: their status, and rebuilding them from the log.
+    #[command(subcommand)]
+    Projections(projections::ProjectionsCommand),
 }
 
 #[derive(Debug, Default, Args)]
@@ -110,6 +116,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await.context("migrating the database")?;
             admin::run(&Executor::new(store), command).await
         }
+        Command::Projector => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            let db = store.read_db();
+            let projectors = cms_projections::runner::spawn(
+                &db,
+                cms_projections::runner::RunnerConfig::for_db(&db),
+            );
+            println!(
+                "CMS projectors running ({} event store); stop with SIGTERM or Ctrl-C",
+                store.backend()
+            );
+            shutdown_signal().await;
+            drop(projectors);
+            Ok(())
+        }
+        Command::Projections(command) => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            projections::run(&store.read_db(), command).await
+        }
     }
 }
 
@@ -150,6 +177,12 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             .context("seeding the demo data")?;
     }
     let verifier = Arc::new(settings.jwt_verifier()?);
+    let read_db = executor.store().read_db();
+    // Stopped when `projectors` is dropped, i.e. when the server has shut down.
+    let projectors = cms_projections::runner::spawn(
+        &read_db,
+        cms_projections::runner::RunnerConfig::for_db(&read_db),
+    );
     let state = AppState { executor, verifier };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,
@@ -188,6 +221,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    drop(projectors);
     Ok(())
 }
 

@@ -12,5 +12,6 @@ pub mod demo;
 mod domain_errors;
 pub mod error;
 pub mod executor;
+pub mod projections;
 pub mod routes;
 pub mod store;

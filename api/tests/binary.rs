@@ -218,3 +218,76 @@ fn cms_token_refuses_an_all_hostels_token_for_a_resident() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot cover every hostel"));
 }
+
+fn run_ok(data_dir: &Path, args: &[&str]) -> String {
+    let output = cms(data_dir).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn projections_status_reports_the_lag_and_rebuild_catches_up() {
+    // Arrange: a log with one hostel's events and no projector run yet.
+    let data = tempfile::tempdir().unwrap();
+    run_ok(
+        data.path(),
+        &[
+            "hostel",
+            "register",
+            "--id",
+            "north-block",
+            "--name",
+            "North",
+            "--wing",
+            "A",
+            "--room-pattern",
+            "A[0-9]{3}",
+            "--category",
+            "plumbing:Plumbing",
+        ],
+    );
+
+    // Act
+    let before = run_ok(data.path(), &["projections", "status"]);
+    let rebuilt = run_ok(data.path(), &["projections", "rebuild", "--all"]);
+    let after = run_ok(data.path(), &["projections", "status"]);
+
+    // Assert: one line per projection with position, head, lag and state.
+    let row = |text: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("complaint_list"))
+            .unwrap();
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    let before = row(&before);
+    let head: i64 = before[2].parse().unwrap();
+    assert!(head >= 1, "{before:?}");
+    assert_eq!(before[1], "0");
+    assert_eq!(before[3], head.to_string());
+    assert_eq!(before[4], "running");
+    assert!(
+        rebuilt.contains(&format!("complaint_list: rebuilt {head} events")),
+        "{rebuilt}"
+    );
+    assert!(rebuilt.contains("events/s"), "{rebuilt}");
+    let after = row(&after);
+    assert_eq!(
+        after[1..],
+        [
+            head.to_string(),
+            head.to_string(),
+            "0".into(),
+            "running".into()
+        ]
+    );
+    let unknown = cms(data.path())
+        .args(["projections", "rebuild", "nonsense"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+}

@@ -1,7 +1,85 @@
-//! Read models for CMS, fed from the global event log (the read side lands here; see issue "Read
-//! side"). What is here now is the rule every projector shares: a batch read after checkpoint `N` must
-//! start at `N + 1` and have no holes, because the log is gap-free by construction and a hole means a
-//! bug or tampering, never something to skip.
+//! Read models for CMS, fed from the global event log (ARCHITECTURE section 4, docs/adr/0005).
+//!
+//! Every projection reads the log in global-position order in batches, checks that the positions
+//! continue its checkpoint without holes (the log is gap-free by construction, so a hole means a bug or
+//! tampering: stop, never skip), and writes its read-model rows and its checkpoint in one transaction.
+//! - [`db`]: the database handle (PostgreSQL pool, or SQLite writer and reader pools);
+//! - [`log`]: the projector's own read of the log (it does not depend on the API's store types);
+//! - [`checkpoint`]: the `projection_checkpoints` rows and `cms projections status`;
+//! - [`runner`]: one step (lock, read, apply, checkpoint), the long-running loop, and rebuild;
+//! - [`complaint_list`]: the complaint list read model and its keyset-paginated query;
+//! - [`event_counts`]: events per type (never decodes a payload, so it survives a poison event).
+
+pub mod checkpoint;
+pub mod complaint_list;
+pub mod db;
+pub mod event_counts;
+pub mod log;
+pub mod runner;
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A projection: a read model with its own checkpoint. Each has a stable name (its checkpoint row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Projection {
+    /// One row per complaint, for listings (`GET /v1/complaints`).
+    ComplaintList,
+    /// Events per (aggregate type, event type).
+    EventCounts,
+}
+
+impl Projection {
+    /// Every projection, in the order they are run and reported.
+    pub const ALL: [Projection; 2] = [Projection::ComplaintList, Projection::EventCounts];
+
+    /// The stable name: the checkpoint row's key and the CLI argument.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Projection::ComplaintList => "complaint_list",
+            Projection::EventCounts => "event_counts",
+        }
+    }
+
+    /// The read-model tables a rebuild empties.
+    pub const fn tables(self) -> &'static [&'static str] {
+        match self {
+            Projection::ComplaintList => &["complaint_list"],
+            Projection::EventCounts => &["event_counts"],
+        }
+    }
+}
+
+impl fmt::Display for Projection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is no projection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown projection {0:?} (known: complaint_list, event_counts)")]
+pub struct UnknownProjection(pub String);
+
+impl FromStr for Projection {
+    type Err = UnknownProjection;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Projection::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| UnknownProjection(s.to_owned()))
+    }
+}
+
+/// How far a projection got through a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Applied {
+    /// The position of the last event applied (the new checkpoint).
+    pub through: i64,
+    /// The event that could not be applied, and why; the projection stops there.
+    pub failure: Option<String>,
+}
 
 /// A batch of positions that does not continue the checkpoint without holes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@ mod commands;
 mod cqrs_compat;
 mod event_log;
 mod harness_selftest;
+mod read_side;
 mod support;
 mod surface;
 mod write_guarantees;

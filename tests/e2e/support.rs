@@ -49,6 +49,8 @@ pub struct TestApp {
     minter: TokenMinter,
     _db: TestDatabase,
     server: tokio::task::JoinHandle<()>,
+    /// The projectors `cms serve` would run (absent when a test drives them itself).
+    pub projectors: Option<cms_projections::runner::Projectors>,
 }
 
 impl Drop for TestApp {
@@ -58,8 +60,20 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    /// Starts CMS on a fresh database of `backend`.
+    /// Starts CMS on a fresh database of `backend`, with its projectors running.
     pub async fn spawn(backend: Backend) -> Self {
+        let mut app = Self::spawn_without_projectors(backend).await;
+        let db = app.store.read_db();
+        let config = cms_projections::runner::RunnerConfig {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(20),
+        };
+        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        app
+    }
+
+    /// Starts CMS on a fresh database of `backend`; nothing runs the projections.
+    pub async fn spawn_without_projectors(backend: Backend) -> Self {
         let db = TestDatabase::new(backend).await;
         let store = EventStore::connect(db.url(), 5).await.unwrap();
         store.migrate().await.unwrap();
@@ -91,6 +105,7 @@ impl TestApp {
             minter: TokenMinter::hs256(SECRET, ISSUER, AUDIENCE).unwrap(),
             _db: db,
             server,
+            projectors: None,
         }
     }
 

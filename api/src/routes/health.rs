@@ -1,5 +1,6 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (the database answers and every migration
-//! is applied), each with a JSON body per dependency.
+//! is applied; a stopped projection shows as `projections: degraded`), each with a JSON body per
+//! dependency.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -54,8 +55,30 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<HealthRespon
         Ok(false) => "pending".to_owned(),
         Err(_) => "unknown".to_owned(),
     };
+    // A stopped projection does not make the instance unready (commands still work), but it is
+    // reported as degraded so operators see it.
+    let projections = match cms_projections::checkpoint::status(&store.read_db()).await {
+        Ok(rows) => {
+            let failed: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.state == cms_projections::checkpoint::State::Failed)
+                .map(|r| r.projection)
+                .collect();
+            if failed.is_empty() {
+                "ok".to_owned()
+            } else {
+                format!("degraded: {} failed", failed.join(", "))
+            }
+        }
+        Err(_) => "unknown".to_owned(),
+    };
     let ready = database == "ok" && migrations == "ok";
-    let checks = [("database", database), ("migrations", migrations)].into();
+    let checks = [
+        ("database", database),
+        ("migrations", migrations),
+        ("projections", projections),
+    ]
+    .into();
     let body = HealthResponse {
         status: if ready { "ok" } else { "unavailable" },
         checks,

@@ -129,6 +129,18 @@ impl EventStore {
         }
     }
 
+    /// The same database as the read side sees it: projectors write read models through the
+    /// writer (SQLite's single writer is shared with appends), queries use the readers.
+    pub fn read_db(&self) -> cms_projections::db::ReadDb {
+        match self {
+            Self::Postgres(s) => cms_projections::db::ReadDb::Postgres(s.pool().clone()),
+            Self::Sqlite(s) => cms_projections::db::ReadDb::Sqlite {
+                write: s.pool().clone(),
+                read: s.read_pool().clone(),
+            },
+        }
+    }
+
     /// Applies every pending migration.
     ///
     /// # Errors

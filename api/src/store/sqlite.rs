@@ -57,6 +57,11 @@ impl SqliteEventStore {
         &self.write
     }
 
+    /// The reader pool.
+    pub fn read_pool(&self) -> &SqlitePool {
+        &self.read
+    }
+
     pub(super) async fn migrate(&self) -> Result<(), StoreError> {
         cms_eventstore_migrations::sqlite().run(&self.write).await?;
         Ok(())

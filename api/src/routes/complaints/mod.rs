@@ -1,4 +1,5 @@
-//! Complaint routes: filing, the lifecycle commands, comments, feedback and the detail view.
+//! Complaint routes: filing, the lifecycle commands, comments, feedback, the detail view and the
+//! list (served from the `complaint_list` projection).
 //!
 //! Every route first loads the complaint and checks that the caller may see it (residents: only their
 //! own; everyone else: only inside their hostel scope). A complaint the caller may not see answers 404,
@@ -11,6 +12,7 @@ mod feedback;
 mod file;
 mod get;
 mod lifecycle;
+mod list;
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
@@ -28,7 +30,7 @@ use crate::routes::command::{CommandHeaders, CommandResponse};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(file::file_complaint))
+        .routes(routes!(file::file_complaint, list::list_complaints))
         .routes(routes!(get::get_complaint))
         .routes(routes!(lifecycle::triage))
         .routes(routes!(lifecycle::assign))

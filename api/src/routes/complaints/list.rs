@@ -1,0 +1,230 @@
+//! `GET /v1/complaints`: the complaint list, served from the `complaint_list` projection with filters,
+//! three sorts and keyset pagination. Residents see only their own complaints, staff, wardens and
+//! services only their hostels', admins and auditors all.
+//!
+//! Read-your-writes: `Min-Position: N` (or `?min_position=N`) waits up to [`MIN_POSITION_WAIT`] for the
+//! projection to reach N, else answers 503 `projection_behind` with `Retry-After`. Every answer carries
+//! the position it reflects (`position`, header `Consistency-Token`). There is one pool for now: the
+//! replica pools and their fallback to the primary come with `CMS_DATABASE_READ_URLS`.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use cms_domain::actor::{HostelScope, Role};
+use cms_domain::complaint::{Priority, Severity, Status};
+use cms_projections::checkpoint::{self, State as ProjectionState};
+use cms_projections::complaint_list::{self, Cursor, ListQuery, Sort, Visibility, MAX_LIMIT};
+use cms_projections::Projection;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiQuery};
+use crate::routes::command::CONSISTENCY_TOKEN;
+
+/// The longest a read waits for the projection to reach its `Min-Position`.
+pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(2);
+const DEFAULT_LIMIT: i64 = 20;
+
+/// Query parameters of the list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this hostel.
+    hostel: Option<String>,
+    /// One or more statuses, comma-separated (`filed,triaged`).
+    status: Option<String>,
+    category: Option<String>,
+    /// `low`, `medium`, `high` or `urgent`.
+    severity: Option<String>,
+    /// `P1` .. `P4`.
+    priority: Option<String>,
+    assignee: Option<String>,
+    reporter: Option<String>,
+    /// Text in the title or description (case-insensitive).
+    q: Option<String>,
+    /// Filed at or after (RFC 3339).
+    filed_from: Option<DateTime<Utc>>,
+    /// Filed before (RFC 3339).
+    filed_to: Option<DateTime<Utc>>,
+    /// `filed_at` (default, newest first), `updated_at` (newest first) or `priority` (P1 first).
+    sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Wait until the list reflects at least this log position (like the `Min-Position` header).
+    min_position: Option<i64>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid_query", message)
+}
+
+/// Parses a stored enum name (`high`, `P2`, `in_progress`) through the domain type.
+fn known<T: DeserializeOwned>(field: &str, value: &str) -> Result<String, ApiError> {
+    serde_json::from_value::<T>(json!(value))
+        .map(|_| value.to_owned())
+        .map_err(|_| invalid(format!("{field}: unknown value {value:?}")))
+}
+
+fn to_query(params: &ListParams) -> Result<ListQuery, ApiError> {
+    let sort = match params.sort.as_deref() {
+        None | Some("filed_at") => Sort::FiledAt,
+        Some("updated_at") => Sort::UpdatedAt,
+        Some("priority") => Sort::Priority,
+        Some(other) => return Err(invalid(format!("sort: unknown value {other:?}"))),
+    };
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(invalid(format!("limit: must be 1 to {MAX_LIMIT}")));
+    }
+    let statuses = match &params.status {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|s| known::<Status>("status", s.trim()))
+            .collect::<Result<_, _>>()?,
+    };
+    let cursor = match &params.cursor {
+        None => None,
+        Some(text) => Some(Cursor::decode(text, sort).map_err(|_| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not valid for this listing")
+        })?),
+    };
+    let text = params
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_owned);
+    Ok(ListQuery {
+        hostel: params.hostel.clone(),
+        statuses,
+        category: params.category.clone(),
+        severity: params
+            .severity
+            .as_deref()
+            .map(|s| known::<Severity>("severity", s))
+            .transpose()?,
+        priority: params
+            .priority
+            .as_deref()
+            .map(|p| known::<Priority>("priority", p))
+            .transpose()?,
+        assignee: params.assignee.clone(),
+        reporter: params.reporter.clone(),
+        text,
+        filed_from: params.filed_from,
+        filed_to: params.filed_to,
+        sort,
+        limit,
+        cursor,
+    })
+}
+
+fn visibility(actor: &cms_domain::actor::Actor) -> Visibility {
+    match actor.role {
+        Role::Resident => Visibility::ReportedBy(actor.id.to_string()),
+        Role::Staff | Role::Warden | Role::Admin | Role::Auditor | Role::Service => {
+            match &actor.scope {
+                HostelScope::All => Visibility::All,
+                HostelScope::Only(hostels) => {
+                    Visibility::Hostels(hostels.iter().map(ToString::to_string).collect())
+                }
+            }
+        }
+    }
+}
+
+fn min_position(headers: &HeaderMap, params: &ListParams) -> Result<Option<i64>, ApiError> {
+    let header = match headers.get("min-position") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| invalid("Min-Position: must be a non-negative integer"))?,
+        ),
+    };
+    Ok(header.or(params.min_position))
+}
+
+fn behind(message: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "projection_behind",
+        message,
+    )
+}
+
+/// Waits (bounded) until the complaint list reflects `wanted`.
+async fn wait_for(db: &cms_projections::db::ReadDb, wanted: i64) -> Result<(), Response> {
+    let deadline = Instant::now() + MIN_POSITION_WAIT;
+    loop {
+        let current = checkpoint::current(db, Projection::ComplaintList)
+            .await
+            .map_err(|e| ApiError::internal(e).into_response())?;
+        if current.position >= wanted {
+            return Ok(());
+        }
+        if current.state == ProjectionState::Failed || Instant::now() >= deadline {
+            let mut response = behind(format!(
+                "the complaint list reflects position {}, not yet {wanted}",
+                current.position
+            ))
+            .into_response();
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            return Err(response);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// List complaints (from the complaint list projection).
+#[utoipa::path(
+    get, path = "/v1/complaints", tag = "complaints", security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "a page: `items`, `next_cursor`, `position`"),
+        (status = 400, description = "`invalid_query` or `invalid_cursor`"),
+        (status = 503, description = "`projection_behind`: the list has not reached `Min-Position`")
+    )
+)]
+pub(super) async fn list_complaints(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, Response> {
+    let query = to_query(&params).map_err(IntoResponse::into_response)?;
+    let wanted = min_position(&headers, &params).map_err(IntoResponse::into_response)?;
+    let db = state.executor.store().read_db();
+    if let Some(wanted) = wanted {
+        wait_for(&db, wanted).await?;
+    }
+    let page = complaint_list::list(&db, &query, &visibility(&actor))
+        .await
+        .map_err(|e| ApiError::internal(e).into_response())?;
+    let body = json!({
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "position": page.position,
+    });
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(CONSISTENCY_TOKEN, HeaderValue::from(page.position));
+    Ok(response)
+}

@@ -1,0 +1,58 @@
+//! The database the read side works on: a PostgreSQL pool, or SQLite's single writer plus its readers.
+//!
+//! Read-model SQL is written once with `$N` placeholders (both backends accept them) and compiled for
+//! each backend by [`for_each_backend!`](crate::for_each_backend), so the two backends cannot drift.
+//! Replicas come later: for now PostgreSQL reads and writes share one pool.
+
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+
+/// A handle on the read side's database; cheap to clone (pools are shared).
+#[derive(Debug, Clone)]
+pub enum ReadDb {
+    /// PostgreSQL: one pool for projector writes and queries (replica pools come later).
+    Postgres(PgPool),
+    /// SQLite: the single writer connection (shared with the event appender) and the reader pool.
+    Sqlite {
+        /// The one writer connection: projector steps run in `BEGIN IMMEDIATE` on it.
+        write: SqlitePool,
+        /// Readers for queries and cheap checks.
+        read: SqlitePool,
+    },
+}
+
+/// Instantiates a module body once per backend: `pg` for PostgreSQL, `lite` for SQLite. Inside, `Db`
+/// is the sqlx database type, `Conn` its connection, and `LOCK_ROW` the row-lock clause a projector
+/// appends to its checkpoint read (`FOR UPDATE SKIP LOCKED` on PostgreSQL; nothing on SQLite, whose
+/// `BEGIN IMMEDIATE` already excludes every other writer). `log_b`, `checkpoint_b`, `list_b` and
+/// `counts_b` name the same backend's module of the log, the checkpoints and each read model.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_backend {
+    ($($body:tt)*) => {
+        #[allow(dead_code)]
+        pub(crate) mod pg {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::{checkpoint::pg as checkpoint_b, complaint_list::pg as list_b, event_counts::pg as counts_b, log::pg as log_b};
+            pub(crate) type Db = sqlx::Postgres;
+            pub(crate) type Conn = sqlx::PgConnection;
+            pub(crate) const LOCK_ROW: &str = " FOR UPDATE SKIP LOCKED";
+            pub(crate) const LOCK_ROW_WAIT: &str = " FOR UPDATE";
+            $($body)*
+        }
+        #[allow(dead_code)]
+        pub(crate) mod lite {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::{checkpoint::lite as checkpoint_b, complaint_list::lite as list_b, event_counts::lite as counts_b, log::lite as log_b};
+            pub(crate) type Db = sqlx::Sqlite;
+            pub(crate) type Conn = sqlx::SqliteConnection;
+            pub(crate) const LOCK_ROW: &str = "";
+            pub(crate) const LOCK_ROW_WAIT: &str = "";
+            $($body)*
+        }
+    };
+}

@@ -1,0 +1,362 @@
+//! Running projections: one [`step`] locks a projection's checkpoint row, reads the next batch of the
+//! log, checks it is contiguous, applies it and moves the checkpoint, all in one transaction
+//! (exactly-once effect: a crash anywhere rolls the whole step back). [`spawn`] runs every projection
+//! in its own task, waking on PostgreSQL `LISTEN cms_events` or a short poll. [`rebuild`] replays a
+//! projection from 0 into emptied tables in one transaction, so readers see the old model until the
+//! new one is complete.
+
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::checkpoint::{Checkpoint, State};
+use crate::db::ReadDb;
+use crate::log::LogEvent;
+use crate::{check_contiguous, Projection};
+
+/// Counter: events a projection stopped on (label `projection`). Exported once metrics are served.
+pub const PROJECTION_ERRORS: &str = "cms_projection_errors_total";
+/// Gauge: a projection's checkpoint position (label `projection`).
+pub const PROJECTION_POSITION: &str = "cms_projection_position";
+
+/// How a projector reads and waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerConfig {
+    /// Events per transaction.
+    pub batch_size: i64,
+    /// How often to look for new events without a notification (SQLite always polls; PostgreSQL
+    /// polls this often as a fallback to LISTEN).
+    pub poll_interval: Duration,
+}
+
+impl RunnerConfig {
+    /// The defaults for a backend: batches of 500; a 50 ms poll on SQLite, a 1 s fallback on PostgreSQL.
+    pub fn for_db(db: &ReadDb) -> Self {
+        let poll_interval = match db {
+            ReadDb::Postgres(_) => Duration::from_secs(1),
+            ReadDb::Sqlite { .. } => Duration::from_millis(50),
+        };
+        RunnerConfig {
+            batch_size: 500,
+            poll_interval,
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Applied this many events (the checkpoint moved on by as many positions).
+    Applied(usize),
+    /// Nothing new in the log.
+    Idle,
+    /// Another runner holds the projection.
+    Busy,
+    /// The projection is stopped on a failure (now or earlier).
+    Failed(String),
+}
+
+crate::for_each_backend! {
+    /// Inside a transaction that holds the checkpoint row: reads, checks and applies one batch and
+    /// writes the checkpoint. Returns the step and the new checkpoint.
+    pub(crate) async fn advance(
+        conn: &mut Conn,
+        projection: Projection,
+        checkpoint: Checkpoint,
+        batch_size: i64,
+    ) -> Result<(Step, Checkpoint), sqlx::Error> {
+        if checkpoint.state == State::Failed {
+            let error = checkpoint.error.clone().unwrap_or_default();
+            return Ok((Step::Failed(error), checkpoint));
+        }
+        let events: Vec<LogEvent> = log_b::read(conn, checkpoint.position, batch_size).await?;
+        if events.is_empty() {
+            return Ok((Step::Idle, checkpoint));
+        }
+        let next = match check_contiguous(
+            checkpoint.position,
+            events.iter().map(|e| e.global_position),
+        ) {
+            Err(hole) => Checkpoint {
+                position: checkpoint.position,
+                state: State::Failed,
+                error: Some(hole.to_string()),
+            },
+            Ok(()) => {
+                let applied = match projection {
+                    Projection::ComplaintList => {
+                        list_b::apply(conn, checkpoint.position, &events).await?
+                    }
+                    Projection::EventCounts => {
+                        counts_b::apply(conn, checkpoint.position, &events).await?
+                    }
+                };
+                Checkpoint {
+                    position: applied.through,
+                    state: if applied.failure.is_some() { State::Failed } else { State::Running },
+                    error: applied.failure,
+                }
+            }
+        };
+        checkpoint_b::write(conn, projection, &next).await?;
+        let step = match &next.error {
+            Some(error) => {
+                metrics::counter!(PROJECTION_ERRORS, "projection" => projection.name()).increment(1);
+                tracing::error!(projection = projection.name(), error = %error, "projection stopped");
+                Step::Failed(error.clone())
+            }
+            None => {
+                #[allow(clippy::cast_precision_loss)]
+                metrics::gauge!(PROJECTION_POSITION, "projection" => projection.name())
+                    .set(next.position as f64);
+                Step::Applied(usize::try_from(next.position - checkpoint.position).unwrap_or(0))
+            }
+        };
+        Ok((step, next))
+    }
+
+    /// Empties the tables, resets the checkpoint and replays everything, in the caller's transaction.
+    pub(crate) async fn replay(
+        conn: &mut Conn,
+        projection: Projection,
+        batch_size: i64,
+        progress: &mut (dyn FnMut(i64, i64) + Send),
+    ) -> Result<Checkpoint, sqlx::Error> {
+        checkpoint_b::ensure(conn, projection).await?;
+        // Waits for a live runner's step to finish; from here on live runners skip this projection.
+        checkpoint_b::lock(conn, projection, true).await?;
+        match projection {
+            Projection::ComplaintList => list_b::clear(conn).await?,
+            Projection::EventCounts => counts_b::clear(conn).await?,
+        }
+        let head = log_b::head(conn).await?;
+        let mut checkpoint = Checkpoint { position: 0, state: State::Running, error: None };
+        checkpoint_b::write(conn, projection, &checkpoint).await?;
+        loop {
+            let (step, next) = advance(conn, projection, checkpoint, batch_size).await?;
+            checkpoint = next;
+            progress(checkpoint.position, head.max(checkpoint.position));
+            match step {
+                Step::Applied(_) => {}
+                Step::Idle | Step::Busy | Step::Failed(_) => break,
+            }
+        }
+        Ok(checkpoint)
+    }
+}
+
+/// Runs one step of `projection`: lock its checkpoint (skipping when another runner has it), apply
+/// the next batch and move the checkpoint, in one transaction.
+///
+/// # Errors
+/// Storage failures (the transaction rolls back; the step can simply be retried).
+pub async fn step(
+    db: &ReadDb,
+    projection: Projection,
+    batch_size: i64,
+) -> Result<Step, sqlx::Error> {
+    match db {
+        ReadDb::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let Some(checkpoint) = crate::checkpoint::pg::lock(&mut tx, projection, false).await?
+            else {
+                crate::checkpoint::pg::ensure(&mut tx, projection).await?;
+                tx.commit().await?;
+                return Ok(Step::Busy);
+            };
+            let (step, _) = pg::advance(&mut tx, projection, checkpoint, batch_size).await?;
+            tx.commit().await?;
+            Ok(step)
+        }
+        ReadDb::Sqlite { write, .. } => {
+            let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+            crate::checkpoint::lite::ensure(&mut tx, projection).await?;
+            let Some(checkpoint) =
+                crate::checkpoint::lite::lock(&mut tx, projection, false).await?
+            else {
+                return Ok(Step::Busy);
+            };
+            let (step, _) = lite::advance(&mut tx, projection, checkpoint, batch_size).await?;
+            tx.commit().await?;
+            Ok(step)
+        }
+    }
+}
+
+/// Whether the log has moved past the projection's checkpoint, checked on a reader connection so an
+/// idle SQLite projector does not take the single writer.
+async fn has_work(db: &ReadDb, projection: Projection) -> Result<bool, sqlx::Error> {
+    let checkpoint = crate::checkpoint::current(db, projection).await?;
+    if checkpoint.state == State::Failed {
+        return Ok(false);
+    }
+    let head = match db {
+        ReadDb::Postgres(pool) => crate::log::pg::head(&mut *pool.acquire().await?).await?,
+        ReadDb::Sqlite { read, .. } => crate::log::lite::head(&mut *read.acquire().await?).await?,
+    };
+    Ok(head > checkpoint.position)
+}
+
+/// `LISTEN cms_events` on a connection of its own (a one-connection pool with the main pool's
+/// options, which the listener also uses to reconnect), so listeners never hold the main pool's
+/// connections.
+async fn listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let own = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_with((*pool.connect_options()).clone())
+        .await?;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
+    listener.listen("cms_events").await?;
+    Ok(listener)
+}
+
+/// Follows the log for `projection` until the task is dropped or aborted. Storage errors are logged
+/// and retried after a pause; a failed projection waits (a rebuild restarts it).
+pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
+    let mut listener = match &db {
+        ReadDb::Postgres(pool) => match listen(pool).await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "LISTEN cms_events failed; polling instead");
+                None
+            }
+        },
+        ReadDb::Sqlite { .. } => None,
+    };
+    let mut last_failure: Option<String> = None;
+    loop {
+        let busy = match has_work(&db, projection).await {
+            Ok(false) => false,
+            Ok(true) => match step(&db, projection, config.batch_size).await {
+                Ok(Step::Applied(n)) => {
+                    last_failure = None;
+                    i64::try_from(n).unwrap_or(0) >= config.batch_size
+                }
+                Ok(Step::Idle | Step::Busy) => false,
+                Ok(Step::Failed(error)) => {
+                    if last_failure.as_ref() != Some(&error) {
+                        tracing::error!(projection = projection.name(), %error, "projection failed");
+                        last_failure = Some(error);
+                    }
+                    false
+                }
+                Err(error) => {
+                    tracing::warn!(projection = projection.name(), %error, "projector step failed; retrying");
+                    tokio::time::sleep(config.poll_interval.max(Duration::from_millis(500))).await;
+                    false
+                }
+            },
+            Err(error) => {
+                tracing::warn!(projection = projection.name(), %error, "projector check failed; retrying");
+                tokio::time::sleep(config.poll_interval.max(Duration::from_millis(500))).await;
+                false
+            }
+        };
+        if busy {
+            continue;
+        }
+        match listener.as_mut() {
+            Some(listener) => {
+                // A notification, the fallback poll, or a dropped connection (recv reconnects) all
+                // just lead to the next check.
+                let _ = tokio::time::timeout(config.poll_interval, listener.recv()).await;
+            }
+            None => tokio::time::sleep(config.poll_interval).await,
+        }
+    }
+}
+
+/// The running projectors; dropping it stops them.
+#[derive(Debug)]
+pub struct Projectors {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Projectors {
+    /// Stops every projector (an in-flight step rolls back).
+    pub fn abort(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Projectors {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+/// Starts one task per projection.
+pub fn spawn(db: &ReadDb, config: RunnerConfig) -> Projectors {
+    let tasks = Projection::ALL
+        .into_iter()
+        .map(|projection| {
+            let span = tracing::info_span!("projector", projection = projection.name());
+            tokio::spawn(run(db.clone(), projection, config).instrument(span))
+        })
+        .collect();
+    Projectors { tasks }
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rebuilt {
+    /// Events replayed.
+    pub events: i64,
+    /// The final checkpoint.
+    pub checkpoint: Checkpoint,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+impl Rebuilt {
+    /// Events per second.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.events as f64 / secs
+        } else {
+            self.events as f64
+        }
+    }
+}
+
+/// Rebuilds `projection` from position 0 in ONE transaction: empty its tables, replay the whole log,
+/// write the checkpoint. Readers keep seeing the old model until the commit (blue/green switch-over
+/// comes later). On SQLite the transaction holds the single writer, so appends wait meanwhile.
+/// `progress(position, head)` is called after every batch.
+///
+/// # Errors
+/// Storage failures (nothing changes). A poison event does not fail the rebuild: the projection ends
+/// `failed` at that event, as a live runner would.
+pub async fn rebuild(
+    db: &ReadDb,
+    projection: Projection,
+    batch_size: i64,
+    progress: &mut (dyn FnMut(i64, i64) + Send),
+) -> Result<Rebuilt, sqlx::Error> {
+    let started = Instant::now();
+    let checkpoint = match db {
+        ReadDb::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let checkpoint = pg::replay(&mut tx, projection, batch_size, progress).await?;
+            tx.commit().await?;
+            checkpoint
+        }
+        ReadDb::Sqlite { write, .. } => {
+            let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+            let checkpoint = lite::replay(&mut tx, projection, batch_size, progress).await?;
+            tx.commit().await?;
+            checkpoint
+        }
+    };
+    Ok(Rebuilt {
+        events: checkpoint.position,
+        checkpoint,
+        elapsed: started.elapsed(),
+    })
+}
