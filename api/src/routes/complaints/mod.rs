@@ -10,6 +10,7 @@ mod comments;
 mod feedback;
 mod file;
 mod get;
+mod history;
 mod lifecycle;
 
 use chrono::Utc;
@@ -30,6 +31,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(file::file_complaint))
         .routes(routes!(get::get_complaint))
+        .routes(routes!(history::history))
         .routes(routes!(lifecycle::triage))
         .routes(routes!(lifecycle::assign))
         .routes(routes!(lifecycle::start))
