@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::audit::chain::canonical_time;
 use crate::audit::tables;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiQuery};
@@ -81,7 +82,8 @@ pub(crate) async fn events(
             json!({
                 "position": e.global_position,
                 "event_id": e.event_id,
-                "recorded_at": e.recorded_at,
+                // Exactly as it enters the chain (six fractional digits, `Z`).
+                "recorded_at": canonical_time(&e.recorded_at),
                 "aggregate_type": e.aggregate_type,
                 "aggregate_id": e.aggregate_id,
                 "sequence": e.sequence,
