@@ -71,7 +71,7 @@ impl Sealer {
         let (mut last, mut previous) = tables::last_link(&self.store)
             .await?
             .unwrap_or((0, GENESIS));
-        let mut last_checkpoint = tables::checkpoints(&self.store).await?.pop();
+        let mut last_checkpoint = tables::last_checkpoint(&self.store).await?;
         loop {
             let events = self.store.read_log(last, BATCH).await?;
             if events.is_empty() {

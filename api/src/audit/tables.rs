@@ -89,8 +89,14 @@ pub async fn link_at(store: &EventStore, position: i64) -> Result<Option<ChainHa
 /// # Errors
 /// Storage failures.
 pub async fn checkpoints(store: &EventStore) -> Result<Vec<Checkpoint>, StoreError> {
-    const SQL: &str = "SELECT position, chain_hash, signed_at, public_key, signature \
-                       FROM audit_checkpoints ORDER BY position";
+    checkpoints_where(store, "ORDER BY position").await
+}
+
+async fn checkpoints_where(store: &EventStore, tail: &str) -> Result<Vec<Checkpoint>, StoreError> {
+    let sql = format!(
+        "SELECT position, chain_hash, signed_at, public_key, signature FROM audit_checkpoints {tail}"
+    );
+    let sql = sql.as_str();
     macro_rules! decode {
         ($rows:expr) => {
             $rows
@@ -108,9 +114,19 @@ pub async fn checkpoints(store: &EventStore) -> Result<Vec<Checkpoint>, StoreErr
         };
     }
     match store {
-        EventStore::Postgres(s) => decode!(sqlx::query(SQL).fetch_all(s.pool()).await?),
-        EventStore::Sqlite(s) => decode!(sqlx::query(SQL).fetch_all(s.pool()).await?),
+        EventStore::Postgres(s) => decode!(sqlx::query(sql).fetch_all(s.pool()).await?),
+        EventStore::Sqlite(s) => decode!(sqlx::query(sql).fetch_all(s.pool()).await?),
     }
+}
+
+/// The newest checkpoint, if any.
+///
+/// # Errors
+/// Storage failures.
+pub async fn last_checkpoint(store: &EventStore) -> Result<Option<Checkpoint>, StoreError> {
+    Ok(checkpoints_where(store, "ORDER BY position DESC LIMIT 1")
+        .await?
+        .pop())
 }
 
 /// The position counter (`event_log_head`), which only a superuser can rewind.
