@@ -1,5 +1,5 @@
 //! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
-//! `audit` (seal, verify).
+//! `audit` (seal, verify, export).
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -57,6 +57,12 @@ enum AuditCommand {
     /// Exits non-zero on damage, naming the first bad position and the kind of damage.
     Verify {
         /// Start at this position (the chain row before it is trusted).
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+    },
+    /// Write events, chain hashes and checkpoints to stdout as NDJSON (docs/audit-format.md).
+    Export {
+        /// Start at this position.
         #[arg(long, default_value_t = 1)]
         from: i64,
     },
@@ -141,6 +147,12 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
             let sealer = Sealer::new(store, signer, settings.audit_checkpoint_policy());
             let head = sealer.seal_pending().await?;
             println!("sealed up to position {head}");
+            Ok(())
+        }
+        AuditCommand::Export { from } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let written = audit::export(&store, &signer.public_key_bytes(), from, &mut out).await?;
+            eprintln!("exported {written} events");
             Ok(())
         }
         AuditCommand::Verify { from } => {
