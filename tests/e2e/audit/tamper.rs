@@ -109,11 +109,11 @@ impl Tamperer {
 
     /// Puts the sealed state back.
     async fn restore(&self) {
-        self.exec(&format!(
+        self.exec(
             "DELETE FROM events; INSERT INTO events SELECT * FROM events_orig; \
              DELETE FROM event_chain; INSERT INTO event_chain SELECT * FROM event_chain_orig; \
-             UPDATE event_log_head SET last_position = {EVENTS};"
-        ))
+             UPDATE event_log_head SET last_position = (SELECT max(global_position) FROM events_orig);",
+        )
         .await;
     }
 
@@ -355,5 +355,68 @@ async fn a_forged_checkpoint_signature_is_reported_and_the_guards_refuse_chain_e
             "{backend}"
         );
         assert_eq!(fine.damage, None, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_is_signed_when_the_interval_passes_and_verify_can_start_later() {
+    for backend in Backend::ALL {
+        // Arrange: a sealed log checkpointed every 20 events, then 3 more events sealed with a zero
+        // interval, so the time rule signs the new head at once.
+        let db = TestDatabase::new(backend).await;
+        let store = sealed_log(&db).await;
+        for i in 0..3 {
+            let append = Append {
+                aggregate_type: "Probe".into(),
+                aggregate_id: format!("late-{i}"),
+                expected_sequence: 0,
+                events: vec![NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event_type: "Probed".into(),
+                    event_version: "1".into(),
+                    payload: json!({ "late": i }),
+                    metadata: json!({}),
+                }],
+                idempotency: None,
+            };
+            store.append(append).await.unwrap();
+        }
+        let policy = CheckpointPolicy {
+            every: 1000,
+            interval: std::time::Duration::ZERO,
+        };
+        let key = audit_signer().public_key_bytes();
+
+        // Act
+        let sealed = Sealer::new(store.clone(), audit_signer(), policy)
+            .seal_pending()
+            .await
+            .unwrap();
+        let tamperer = Tamperer::start(&store).await;
+        tamperer
+            .exec("UPDATE events SET payload = '{\"forged\": true}' WHERE global_position = 10")
+            .await;
+        let from_start = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+        let from_later = verify(&store, &key, 11, |_, _| {}).await.unwrap();
+        tamperer.restore().await;
+        tamperer.finish().await;
+
+        // Assert
+        let newest = cms_api::audit::tables::last_checkpoint(&store)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sealed, EVENTS + 3, "{backend}");
+        assert_eq!(newest.position, EVENTS + 3, "{backend}");
+        assert_eq!(
+            from_start.damage,
+            Some(Damage::EditedRow { position: 10 }),
+            "{backend}"
+        );
+        assert_eq!(
+            from_later.damage, None,
+            "{backend}: damage before --from was reported"
+        );
+        assert_eq!(from_later.checked, EVENTS + 3 - 10, "{backend}");
     }
 }
