@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit::AuditSigner;
 use crate::auth::JwtVerifier;
 use crate::error;
 use crate::executor::Executor;
@@ -23,6 +24,8 @@ use crate::routes;
 pub struct AppState {
     pub executor: Arc<Executor>,
     pub verifier: Arc<JwtVerifier>,
+    /// Signs audit checkpoints; its public half is served at `/v1/audit/key`.
+    pub audit_signer: Option<Arc<AuditSigner>>,
 }
 
 impl FromRef<AppState> for Arc<JwtVerifier> {
@@ -60,6 +63,7 @@ impl Default for Limits {
     tags(
         (name = "complaints", description = "Filing and working on complaints"),
         (name = "hostels", description = "Hostel administration"),
+        (name = "audit", description = "The global log, hash-chain checkpoints and their key"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -92,6 +96,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::complaints::router())
         .merge(routes::hostels::router())
+        .merge(routes::audit::router())
         .merge(routes::health::router())
 }
 

@@ -1,5 +1,6 @@
 //! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
-//! `projections` (status and rebuild of the read models), `projector` (the projectors alone).
+//! `projections` (status and rebuild of the read models), `projector` (the projectors alone) and
+//! `audit` (seal, verify, export).
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -12,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use cms_domain::actor::Role;
 
 use crate::app::{self, AppState, Limits};
+use crate::audit::{self, Sealer};
 use crate::auth::TokenSpec;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
 use crate::executor::Executor;
@@ -48,6 +50,28 @@ enum Command {
     /// Read models: their status, and rebuilding them from the log.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
+    /// Audit the log: verify the hash chain and the signed checkpoints.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Seal what is not sealed yet, then exit (the server does this continuously).
+    Seal,
+    /// Recompute the chain from the log and check it against the stored chain and every checkpoint.
+    /// Exits non-zero on damage, naming the first bad position and the kind of damage.
+    Verify {
+        /// Start at this position (the chain row before it is trusted).
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+    },
+    /// Write events, chain hashes and checkpoints to stdout as NDJSON (docs/audit-format.md).
+    Export {
+        /// Start at this position.
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+    },
 }
 
 #[derive(Debug, Default, Args)]
@@ -137,6 +161,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await.context("migrating the database")?;
             projections::run(&store.read_db(), command).await
         }
+        Command::Audit(command) => audit(&settings, command).await,
+    }
+}
+
+async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    store.migrate().await.context("migrating the database")?;
+    let signer = settings.audit_signer()?;
+    match command {
+        AuditCommand::Seal => {
+            let sealer = Sealer::new(store, signer, settings.audit_checkpoint_policy());
+            let head = sealer.seal_pending().await?;
+            println!("sealed up to position {head}");
+            Ok(())
+        }
+        AuditCommand::Export { from } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let written = audit::export(&store, &signer.public_key_bytes(), from, &mut out).await?;
+            eprintln!("exported {written} events");
+            Ok(())
+        }
+        AuditCommand::Verify { from } => {
+            let started = std::time::Instant::now();
+            let report = audit::verify(&store, &signer.public_key_bytes(), from, |at, of| {
+                eprint!("\rverifying: position {at} of {of}");
+            })
+            .await?;
+            eprintln!();
+            println!(
+                "checked {} events and {} checkpoints in {:.1?}; sealed up to {}",
+                report.checked,
+                report.checkpoints_checked,
+                started.elapsed(),
+                report.sealed_head
+            );
+            match report.damage {
+                None => {
+                    println!("ok: no damage found");
+                    Ok(())
+                }
+                Some(damage) => {
+                    println!(
+                        "DAMAGE at position {}: {} ({})",
+                        damage.position(),
+                        damage.kind(),
+                        serde_json::to_string(&damage)?
+                    );
+                    anyhow::bail!("the audit log is damaged")
+                }
+            }
+        }
     }
 }
 
@@ -183,7 +258,19 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         &read_db,
         cms_projections::runner::RunnerConfig::for_db(&read_db),
     );
-    let state = AppState { executor, verifier };
+    let signer = settings.audit_signer()?;
+    // Writing checkpoints to the object store too comes with the photos work (issue 7).
+    let sealer = Sealer::new(
+        executor.store().clone(),
+        signer.clone(),
+        settings.audit_checkpoint_policy(),
+    );
+    tokio::spawn(sealer.run(Duration::from_millis(500)));
+    let state = AppState {
+        executor,
+        verifier,
+        audit_signer: Some(Arc::new(signer)),
+    };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,
         ..Limits::default()

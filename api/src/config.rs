@@ -330,6 +330,21 @@ pub struct Settings {
     /// Log format.
     #[arg(long, global = true, env = "CMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Ed25519 key that signs audit checkpoints: a PKCS#8 PEM file or a file with the 32-byte seed in
+    /// hex. Default: `<data_dir>/audit-signing-key`, created once with mode 0600.
+    #[arg(long, global = true, env = "CMS_AUDIT_SIGNING_KEY", value_parser = any_path)]
+    pub audit_signing_key: Option<PathBuf>,
+
+    /// Sign an audit checkpoint after this many events.
+    #[arg(long, global = true, env = "CMS_AUDIT_CHECKPOINT_EVERY", default_value_t = 1000,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub audit_checkpoint_every: i64,
+
+    /// Or after this many seconds, when events were sealed since the last checkpoint.
+    #[arg(long, global = true, env = "CMS_AUDIT_CHECKPOINT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_checkpoint_secs: u64,
 }
 
 /// The smallest HS256 secret accepted.
@@ -414,6 +429,27 @@ impl Settings {
     /// The `exp`/`nbf` leeway.
     pub fn jwt_leeway(&self) -> Duration {
         Duration::from_secs(self.jwt_leeway_secs).min(JwtVerifier::MAX_LEEWAY)
+    }
+
+    /// The audit signing key: the configured file, else the embedded default's (created when absent).
+    ///
+    /// # Errors
+    /// The file cannot be read or created, or holds no Ed25519 key.
+    pub fn audit_signer(&self) -> anyhow::Result<crate::audit::AuditSigner> {
+        match non_empty_path(&self.audit_signing_key) {
+            Some(path) => crate::audit::AuditSigner::from_file(path),
+            None => crate::audit::AuditSigner::load_or_create(
+                &self.data_dir.join(crate::audit::AUDIT_KEY_FILE),
+            ),
+        }
+    }
+
+    /// When the sealer signs checkpoints.
+    pub fn audit_checkpoint_policy(&self) -> crate::audit::CheckpointPolicy {
+        crate::audit::CheckpointPolicy {
+            every: self.audit_checkpoint_every,
+            interval: Duration::from_secs(self.audit_checkpoint_secs),
+        }
     }
 
     /// The path of the development HS256 secret.

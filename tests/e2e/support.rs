@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cms_api::app::{self, AppState, Limits};
+use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
 use cms_api::executor::Executor;
 use cms_api::store::EventStore;
@@ -86,6 +87,7 @@ impl TestApp {
         let state = AppState {
             executor: Arc::new(Executor::new(store.clone())),
             verifier: Arc::new(verifier),
+            audit_signer: Some(Arc::new(audit_signer())),
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
@@ -221,6 +223,11 @@ impl TestApp {
     pub async fn head(&self) -> i64 {
         self.store.head().await.unwrap()
     }
+}
+
+/// The audit key of every test app (a fixed seed).
+pub fn audit_signer() -> AuditSigner {
+    AuditSigner::from_seed([42; 32])
 }
 
 /// A valid FileComplaint body.

@@ -46,7 +46,7 @@ pub fn load_or_create_dev_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     // Best effort: a stray temporary file is harmless, the secret is already in place or not.
     let _ = std::fs::remove_file(&tmp);
     if linked? {
-        tracing::info!(path = %path.display(), "created a development JWT secret");
+        tracing::info!(path = %path.display(), "created a development secret (JWT or audit key)");
         Ok(secret.into_bytes())
     } else {
         // Another process created it first: use theirs.

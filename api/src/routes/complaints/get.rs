@@ -1,30 +1,108 @@
 //! `GET /v1/complaints/{id}`: the complaint rebuilt from its events (the read side will answer this
-//! from a projection). Residents never see internal comments.
+//! from a projection). Residents never see internal comments. With `?as_of=<RFC 3339>` or
+//! `?at_position=N` it is rebuilt from the events up to that moment, through the same upcasters
+//! (`Executor::fold`); a complaint that did not exist yet answers 404.
 
 use axum::extract::State;
 use axum::Json;
-use cms_domain::actor::Role;
-use cms_domain::complaint::Visibility;
+use chrono::{DateTime, Utc};
+use cms_domain::actor::{Actor, Role};
+use cms_domain::complaint::{Complaint, Visibility};
 use cms_domain::ids::ComplaintId;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::load_visible;
+use super::{load_visible, not_found, visible_to};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiPath};
+use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::executor::Loaded;
+
+/// Time travel: at most one of the two.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AsOfQuery {
+    /// The state as of this time (RFC 3339): events recorded at or before it.
+    as_of: Option<String>,
+    /// The state after the event at this global position.
+    at_position: Option<i64>,
+}
 
 /// Read a complaint.
 #[utoipa::path(
     get, path = "/v1/complaints/{id}", tag = "complaints", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, description = "the complaint"), (status = 404, description = "absent or not visible"))
+    params(
+        ("id" = String, Path),
+        ("as_of" = Option<String>, Query, description = "RFC 3339 time: the state as of then"),
+        ("at_position" = Option<i64>, Query, description = "the state after this global position")
+    ),
+    responses(
+        (status = 200, description = "the complaint"),
+        (status = 400, description = "bad as_of or at_position"),
+        (status = 404, description = "absent (at that moment) or not visible")
+    )
 )]
 pub(super) async fn get_complaint(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<ComplaintId>,
+    ApiQuery(query): ApiQuery<AsOfQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let loaded = load_visible(&state.executor, &actor, id).await?;
+    let loaded = match (&query.as_of, query.at_position) {
+        (None, None) => load_visible(&state.executor, &actor, id).await?,
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "give as_of or at_position, not both",
+            ))
+        }
+        (as_of, at_position) => {
+            let as_of = as_of
+                .as_deref()
+                .map(|text| {
+                    DateTime::parse_from_rfc3339(text)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| {
+                            ApiError::bad_request("invalid_query", "as_of must be an RFC 3339 time")
+                        })
+                })
+                .transpose()?;
+            load_past(&state, &actor, id, as_of, at_position).await?
+        }
+    };
+    Ok(Json(render_detail(&actor, &loaded)?))
+}
+
+/// The complaint rebuilt from its events recorded up to `as_of` or up to `at_position`.
+async fn load_past(
+    state: &AppState,
+    actor: &Actor,
+    id: ComplaintId,
+    as_of: Option<DateTime<Utc>>,
+    at_position: Option<i64>,
+) -> Result<Loaded<Complaint>, ApiError> {
+    let events = state
+        .executor
+        .store()
+        .load(<Complaint as cqrs_es::Aggregate>::TYPE, &id.to_string())
+        .await?;
+    let past: Vec<_> = events
+        .into_iter()
+        .take_while(|e| {
+            as_of.is_none_or(|t| e.recorded_at <= t)
+                && at_position.is_none_or(|p| e.global_position <= p)
+        })
+        .collect();
+    let loaded = state.executor.fold::<Complaint>(past)?;
+    if loaded.exists() && visible_to(actor, &loaded.state) {
+        Ok(loaded)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// The detail view of a loaded complaint as `actor` may see it.
+fn render_detail(actor: &Actor, loaded: &Loaded<Complaint>) -> Result<Value, ApiError> {
     let Some(c) = loaded.state.state() else {
         return Err(ApiError::not_found(
             "complaint_not_found",
@@ -37,7 +115,7 @@ pub(super) async fn get_complaint(
         .iter()
         .filter(|comment| staff_side || comment.visibility == Visibility::Public)
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "id": c.id(),
         "hostel": c.hostel(),
         "wing": c.wing(),
@@ -61,5 +139,5 @@ pub(super) async fn get_complaint(
         "filed_at": c.filed_at(),
         "updated_at": c.updated_at(),
         "position": loaded.position,
-    })))
+    }))
 }

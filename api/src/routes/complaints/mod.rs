@@ -11,6 +11,7 @@ mod comments;
 mod feedback;
 mod file;
 mod get;
+mod history;
 mod lifecycle;
 mod list;
 
@@ -32,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(file::file_complaint, list::list_complaints))
         .routes(routes!(get::get_complaint))
+        .routes(routes!(history::history))
         .routes(routes!(lifecycle::triage))
         .routes(routes!(lifecycle::assign))
         .routes(routes!(lifecycle::start))

@@ -1,0 +1,8 @@
+//! The audit features end to end: tamperings made as a superuser straight in SQL are caught by
+//! `audit::verify` at the right position with the right kind (`tamper`), the history, time-travel
+//! and audit-log routes answer each role as they should (`history`), and an export verifies with an
+//! independent checker (`export`).
+
+mod export;
+mod history;
+mod tamper;
