@@ -6,6 +6,7 @@ pub mod chain;
 pub mod export;
 pub mod jcs;
 pub mod keys;
+pub mod reads;
 pub mod sealer;
 pub mod tables;
 pub mod verify;

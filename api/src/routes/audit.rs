@@ -1,6 +1,7 @@
 //! Auditor routes: the global log in order (`GET /v1/audit/events`), the signed checkpoints
 //! (`GET /v1/audit/checkpoints`) and the key that signs them (`GET /v1/audit/key`, public). The log
-//! and the checkpoints are for auditors and admins only.
+//! and the checkpoints are for auditors and admins only (an auditor's reads are recorded); the record
+//! of those reads (`GET /v1/audit/reads`) is for admins only.
 
 use axum::extract::State;
 use axum::Json;
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::audit::chain::canonical_time;
-use crate::audit::tables;
+use crate::audit::{reads, tables};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiQuery};
 
@@ -24,6 +25,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(events))
         .routes(routes!(checkpoints))
         .routes(routes!(key))
+        .routes(routes!(audit_reads))
 }
 
 fn require_auditor(actor: &Actor) -> Result<(), ApiError> {
@@ -70,6 +72,14 @@ pub(crate) async fn events(
         ));
     }
     let store = state.executor.store();
+    reads::record_if_auditor(
+        store,
+        &actor,
+        reads::Route::Events,
+        None,
+        Some(&format!("after={},limit={limit}", query.after)),
+    )
+    .await?;
     let events = store.read_log(query.after, limit).await?;
     let until = events.last().map_or(query.after, |e| e.global_position);
     let links: std::collections::BTreeMap<i64, _> = tables::links(store, query.after, until)
@@ -98,6 +108,38 @@ pub(crate) async fn events(
     Ok(Json(json!({ "events": rendered, "next_after": until })))
 }
 
+/// Who read what, when: the recorded auditor reads, oldest first (admins only).
+#[utoipa::path(
+    get, path = "/v1/audit/reads", tag = "audit", security(("bearer" = [])),
+    params(
+        ("after" = Option<i64>, Query, description = "reads with an id above this one (default 0)"),
+        ("limit" = Option<i64>, Query, description = "page size, 1 to 1000 (default 1000)")
+    ),
+    responses((status = 200, description = "a page of recorded reads"), (status = 403, description = "not an admin"))
+)]
+pub(crate) async fn audit_reads(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if actor.role != Role::Admin {
+        return Err(ApiError::forbidden(
+            "action_not_permitted",
+            "only admins read the record of auditor reads",
+        ));
+    }
+    let limit = query.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) || query.after < 0 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be 1 to 1000 and after not negative",
+        ));
+    }
+    let page = reads::list(state.executor.store(), query.after, limit).await?;
+    let next_after = page.last().map_or(query.after, |r| r.id);
+    Ok(Json(json!({ "reads": page, "next_after": next_after })))
+}
+
 /// The signed checkpoints, oldest first.
 #[utoipa::path(
     get, path = "/v1/audit/checkpoints", tag = "audit", security(("bearer" = [])),
@@ -108,6 +150,14 @@ pub(crate) async fn checkpoints(
     AuthUser(actor): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
     require_auditor(&actor)?;
+    reads::record_if_auditor(
+        state.executor.store(),
+        &actor,
+        reads::Route::Checkpoints,
+        None,
+        None,
+    )
+    .await?;
     let all = tables::checkpoints(state.executor.store()).await?;
     let rendered: Vec<Value> = all
         .iter()

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::{load_visible, not_found, visible_to};
 use crate::app::AppState;
+use crate::audit::reads;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::executor::Loaded;
@@ -67,6 +68,18 @@ pub(super) async fn get_complaint(
                         })
                 })
                 .transpose()?;
+            let span = match (&query.as_of, at_position) {
+                (Some(text), _) => format!("as_of={text}"),
+                (None, position) => format!("at_position={}", position.unwrap_or_default()),
+            };
+            reads::record_if_auditor(
+                state.executor.store(),
+                &actor,
+                reads::Route::AsOf,
+                Some(&id.to_string()),
+                Some(&span),
+            )
+            .await?;
             load_past(&state, &actor, id, as_of, at_position).await?
         }
     };
@@ -102,7 +115,7 @@ async fn load_past(
 }
 
 /// The detail view of a loaded complaint as `actor` may see it.
-fn render_detail(actor: &Actor, loaded: &Loaded<Complaint>) -> Result<Value, ApiError> {
+pub(super) fn render_detail(actor: &Actor, loaded: &Loaded<Complaint>) -> Result<Value, ApiError> {
     let Some(c) = loaded.state.state() else {
         return Err(ApiError::not_found(
             "complaint_not_found",

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::{not_found, visible_to};
 use crate::app::AppState;
+use crate::audit::reads;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiPath};
 use crate::store::RecordedEvent;
@@ -26,6 +27,14 @@ pub(super) async fn history(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<Json<Value>, ApiError> {
+    reads::record_if_auditor(
+        state.executor.store(),
+        &actor,
+        reads::Route::History,
+        Some(&id.to_string()),
+        None,
+    )
+    .await?;
     let events = state
         .executor
         .store()
@@ -44,7 +53,7 @@ pub(super) async fn history(
 }
 
 /// Residents never see internal comments, not even that one was written.
-fn may_see_event(actor: &Actor, event: &RecordedEvent) -> bool {
+pub(super) fn may_see_event(actor: &Actor, event: &RecordedEvent) -> bool {
     actor.role != Role::Resident || !is_internal_comment(event)
 }
 

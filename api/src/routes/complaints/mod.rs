@@ -6,6 +6,7 @@
 //! exactly like one that does not exist, so ids leak nothing. The aggregate then decides whether the
 //! caller's role may do what it asks.
 
+mod changes;
 mod closing;
 mod comments;
 mod feedback;
@@ -34,6 +35,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(file::file_complaint, list::list_complaints))
         .routes(routes!(get::get_complaint))
         .routes(routes!(history::history))
+        .routes(routes!(changes::changes))
         .routes(routes!(lifecycle::triage))
         .routes(routes!(lifecycle::assign))
         .routes(routes!(lifecycle::start))

@@ -1,0 +1,148 @@
+//! The record of auditor reads: every request an `auditor` makes to a complaint's history, its past
+//! state (`as_of`, `at_position`), its changes, the global log or the checkpoints is written to table
+//! `audit_reads` (who, what, when) before it is answered. Reads are not domain events, so they stay
+//! out of the event log; admins list them at `GET /v1/audit/reads`.
+
+use chrono::{DateTime, Utc};
+use cms_domain::actor::{Actor, Role};
+use serde::Serialize;
+
+use crate::store::{EventStore, StoreError};
+
+/// The routes whose auditor reads are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    History,
+    AsOf,
+    Changes,
+    Events,
+    Checkpoints,
+}
+
+impl Route {
+    /// The route template, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::History => "/v1/complaints/{id}/history",
+            Route::AsOf => "/v1/complaints/{id}",
+            Route::Changes => "/v1/complaints/{id}/changes",
+            Route::Events => "/v1/audit/events",
+            Route::Checkpoints => "/v1/audit/checkpoints",
+        }
+    }
+}
+
+/// One recorded read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Read {
+    pub id: i64,
+    pub read_at: DateTime<Utc>,
+    pub user_id: String,
+    pub role: String,
+    pub route: String,
+    /// The complaint read, when the route names one.
+    pub target: Option<String>,
+    /// The moment or range read (`as_of=..`, `from=..,to=..`, `after=..,limit=..`).
+    pub span: Option<String>,
+}
+
+/// Records the read when `actor` is an auditor; anyone else's reads are not recorded.
+///
+/// # Errors
+/// Storage failures: an auditor read that cannot be recorded is not served.
+pub async fn record_if_auditor(
+    store: &EventStore,
+    actor: &Actor,
+    route: Route,
+    target: Option<&str>,
+    span: Option<&str>,
+) -> Result<(), StoreError> {
+    if actor.role != Role::Auditor {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let user = actor.id.to_string();
+    let role = actor.role.to_string();
+    match store {
+        EventStore::Postgres(s) => {
+            sqlx::query(
+                "INSERT INTO audit_reads (read_at, user_id, role, route, target, span) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(now)
+            .bind(&user)
+            .bind(&role)
+            .bind(route.as_str())
+            .bind(target)
+            .bind(span)
+            .execute(s.pool())
+            .await?;
+        }
+        EventStore::Sqlite(s) => {
+            sqlx::query(
+                "INSERT INTO audit_reads (read_at, user_id, role, route, target, span) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(now)
+            .bind(&user)
+            .bind(&role)
+            .bind(route.as_str())
+            .bind(target)
+            .bind(span)
+            .execute(s.pool())
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+type Row = (
+    i64,
+    DateTime<Utc>,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// Up to `limit` recorded reads with an id above `after`, oldest first.
+///
+/// # Errors
+/// Storage failures.
+pub async fn list(store: &EventStore, after: i64, limit: i64) -> Result<Vec<Read>, StoreError> {
+    let rows: Vec<Row> = match store {
+        EventStore::Postgres(s) => {
+            sqlx::query_as(
+                "SELECT id, read_at, user_id, role, route, target, span FROM audit_reads \
+                 WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(s.pool())
+            .await?
+        }
+        EventStore::Sqlite(s) => {
+            sqlx::query_as(
+                "SELECT id, read_at, user_id, role, route, target, span FROM audit_reads \
+                 WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(s.pool())
+            .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(id, read_at, user_id, role, route, target, span)| Read {
+            id,
+            read_at,
+            user_id,
+            role,
+            route,
+            target,
+            span,
+        })
+        .collect())
+}
