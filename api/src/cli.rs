@@ -171,9 +171,14 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
     let signer = settings.audit_signer()?;
     match command {
         AuditCommand::Seal => {
-            let sealer = Sealer::new(store, signer, settings.audit_checkpoint_policy());
+            let sealer = Sealer::new(store, signer, settings.audit_checkpoint_policy())
+                .with_objects(settings.object_store());
+            let copied = sealer.copy_out_all().await?;
             let head = sealer.seal_pending().await?;
             println!("sealed up to position {head}");
+            if copied > 0 {
+                println!("copied {copied} older checkpoints to the object store");
+            }
             Ok(())
         }
         AuditCommand::Export { from } => {
@@ -184,15 +189,21 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
         }
         AuditCommand::Verify { from } => {
             let started = std::time::Instant::now();
-            let report = audit::verify(&store, &signer.public_key_bytes(), from, |at, of| {
-                eprint!("\rverifying: position {at} of {of}");
-            })
+            let objects = settings.object_store();
+            let report = audit::verify_with_copies(
+                &store,
+                Some(objects.as_ref()),
+                &signer.public_key_bytes(),
+                from,
+                |at, of| eprint!("\rverifying: position {at} of {of}"),
+            )
             .await?;
             eprintln!();
             println!(
-                "checked {} events and {} checkpoints in {:.1?}; sealed up to {}",
+                "checked {} events, {} checkpoints and {} object-store copies in {:.1?}; sealed up to {}",
                 report.checked,
                 report.checkpoints_checked,
+                report.copies_checked,
                 started.elapsed(),
                 report.sealed_head
             );
@@ -259,12 +270,12 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         cms_projections::runner::RunnerConfig::for_db(&read_db),
     );
     let signer = settings.audit_signer()?;
-    // Writing checkpoints to the object store too comes with the photos work (issue 7).
     let sealer = Sealer::new(
         executor.store().clone(),
         signer.clone(),
         settings.audit_checkpoint_policy(),
-    );
+    )
+    .with_objects(settings.object_store());
     tokio::spawn(sealer.run(Duration::from_millis(500)));
     let state = AppState {
         executor,

@@ -444,6 +444,13 @@ impl Settings {
         }
     }
 
+    /// The object store: the folder `<data_dir>/objects` (S3 comes with the photos work).
+    pub fn object_store(&self) -> std::sync::Arc<dyn crate::objects::ObjectStore> {
+        std::sync::Arc::new(crate::objects::LocalFolder::new(
+            self.data_dir.join("objects"),
+        ))
+    }
+
     /// When the sealer signs checkpoints.
     pub fn audit_checkpoint_policy(&self) -> crate::audit::CheckpointPolicy {
         crate::audit::CheckpointPolicy {

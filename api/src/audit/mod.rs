@@ -3,6 +3,7 @@
 //! `cms audit verify` and `cms audit export` (docs/adr/0006, docs/audit-format.md).
 
 pub mod chain;
+pub mod copies;
 pub mod export;
 pub mod jcs;
 pub mod keys;
@@ -15,4 +16,4 @@ pub use export::export;
 pub use keys::{AuditSigner, AUDIT_KEY_FILE};
 pub use sealer::{CheckpointPolicy, SealError, Sealer};
 pub use tables::Checkpoint;
-pub use verify::{verify, Damage, Report};
+pub use verify::{verify, verify_with_copies, Damage, Report, VerifyError};

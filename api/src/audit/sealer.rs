@@ -1,15 +1,19 @@
 //! The sealer: a projection-like task that follows the log by position, appends each event's chain
 //! hash to `event_chain`, and signs a checkpoint every N events or T seconds (docs/adr/0006). Its
 //! checkpoint is the chain itself (the last sealed position), so it restarts where it stopped, and a
-//! hole in the log stops it (the log is gap-free, so a hole is a bug or tampering).
+//! hole in the log stops it (the log is gap-free, so a hole is a bug or tampering). With an object
+//! store it copies every checkpoint there too, after the checkpoint commits (docs/adr/0007).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::chain::{self, canonical_time, ChainHash, GENESIS};
+use super::copies;
 use super::keys::AuditSigner;
 use super::tables::{self, Checkpoint};
+use crate::objects::{ObjectError, ObjectStore};
 use crate::store::{EventStore, StoreError};
 
 /// Events read and sealed per transaction.
@@ -41,6 +45,9 @@ pub enum SealError {
     Hole(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A checkpoint could not be copied to the object store (retried on the next run).
+    #[error("copying a checkpoint to the object store: {0}")]
+    Objects(#[from] ObjectError),
 }
 
 /// Seals the log: appends chain hashes and checkpoints.
@@ -49,6 +56,8 @@ pub struct Sealer {
     store: EventStore,
     signer: AuditSigner,
     policy: CheckpointPolicy,
+    /// Where checkpoints are copied after they commit, if anywhere.
+    objects: Option<Arc<dyn ObjectStore>>,
 }
 
 impl Sealer {
@@ -60,7 +69,44 @@ impl Sealer {
                 every: policy.every.max(1),
                 ..policy
             },
+            objects: None,
         }
+    }
+
+    /// Also copies every checkpoint to `objects` (`audit/checkpoints/<position>.json`).
+    #[must_use]
+    pub fn with_objects(mut self, objects: Arc<dyn ObjectStore>) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    /// Copies to the object store every database checkpoint that has no copy yet (after an upgrade,
+    /// or a copy that failed); returns how many were written.
+    ///
+    /// # Errors
+    /// A copy that differs from the database's checkpoint, or a storage failure.
+    pub async fn copy_out_all(&self) -> Result<usize, SealError> {
+        let Some(objects) = &self.objects else {
+            return Ok(0);
+        };
+        let mut written = 0;
+        for c in tables::checkpoints(&self.store).await? {
+            if copies::put(objects.as_ref(), &c).await? == crate::objects::Put::Created {
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
+    /// Copies checkpoints that just committed; a copy is only ever written after its commit, so a
+    /// sealer that lost a race never leaves a copy the database does not have.
+    async fn copy_out(&self, committed: &[Checkpoint]) -> Result<(), SealError> {
+        if let Some(objects) = &self.objects {
+            for c in committed {
+                copies::put(objects.as_ref(), c).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Seals every committed event not sealed yet; returns the last sealed position.
@@ -95,9 +141,16 @@ impl Sealer {
                 }
             }
             tables::append(&self.store, start, &rows, &signed).await?;
+            self.copy_out(&signed).await?;
         }
         if let Some(due) = self.due_by_time(last, &previous, last_checkpoint.as_ref()) {
-            tables::append(&self.store, last, &[], &[due]).await?;
+            tables::append(&self.store, last, &[], std::slice::from_ref(&due)).await?;
+            last_checkpoint = Some(due);
+        }
+        // The newest checkpoint is copied on every run, so a copy that failed after its commit is
+        // retried (older ones: `copy_out_all`, run when the sealer starts).
+        if let Some(newest) = &last_checkpoint {
+            self.copy_out(std::slice::from_ref(newest)).await?;
         }
         Ok(last)
     }
@@ -135,6 +188,9 @@ impl Sealer {
 
     /// Seals forever, every `tick`; errors are logged and retried on the next tick.
     pub async fn run(self, tick: Duration) {
+        if let Err(error) = self.copy_out_all().await {
+            tracing::warn!(%error, "audit sealer: copying checkpoints to the object store failed");
+        }
         let mut interval = tokio::time::interval(tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

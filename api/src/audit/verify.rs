@@ -10,14 +10,21 @@
 //!   recomputed hashes somewhere after the previous checkpoint (the exact row is not knowable);
 //! - the log ends below the last checkpoint, the last chain row or the position counter: a truncated tail;
 //! - a checkpoint whose signature does not verify with the trusted key: a forged checkpoint.
+//!
+//! With the object store's copies of the checkpoints (docs/adr/0007), also: a database checkpoint
+//! with no copy, a copy that differs from the database's, a validly signed copy the database lost
+//! (then it is checked against the chain like the others), and a truncated tail whose database
+//! checkpoints were deleted with it (the copies still reach further than the log).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::chain::{self, checkpoint_message, ChainHash, GENESIS};
+use super::copies::{self, Copy};
 use super::keys::signature_valid;
 use super::tables::{self, Checkpoint};
+use crate::objects::{ObjectError, ObjectStore};
 use crate::store::{EventStore, RecordedEvent, StoreError};
 
 const PAGE: i64 = 2000;
@@ -43,6 +50,12 @@ pub enum Damage {
     ForgedCheckpoint { position: i64 },
     /// An event is present but its chain row is missing while later ones exist.
     MissingChainRow { position: i64 },
+    /// The database has a checkpoint here that the object store has no copy of.
+    CheckpointMissingFromStore { position: i64 },
+    /// The object store's copy of this checkpoint differs from the database's.
+    CheckpointMismatch { position: i64 },
+    /// The object store has a validly signed checkpoint here that the database lost.
+    CheckpointMissingFromDatabase { position: i64 },
 }
 
 impl Damage {
@@ -55,7 +68,10 @@ impl Damage {
             | Damage::MovedRow { position, .. }
             | Damage::TruncatedTail { position, .. }
             | Damage::ForgedCheckpoint { position }
-            | Damage::MissingChainRow { position } => position,
+            | Damage::MissingChainRow { position }
+            | Damage::CheckpointMissingFromStore { position }
+            | Damage::CheckpointMismatch { position }
+            | Damage::CheckpointMissingFromDatabase { position } => position,
             Damage::RewrittenChain { after, .. } => after + 1,
         }
     }
@@ -71,6 +87,9 @@ impl Damage {
             Damage::TruncatedTail { .. } => "truncated_tail",
             Damage::ForgedCheckpoint { .. } => "forged_checkpoint",
             Damage::MissingChainRow { .. } => "missing_chain_row",
+            Damage::CheckpointMissingFromStore { .. } => "checkpoint_missing_from_store",
+            Damage::CheckpointMismatch { .. } => "checkpoint_mismatch",
+            Damage::CheckpointMissingFromDatabase { .. } => "checkpoint_missing_from_database",
         }
     }
 }
@@ -84,8 +103,19 @@ pub struct Report {
     pub sealed_head: i64,
     /// Checkpoints whose signature and hash were checked.
     pub checkpoints_checked: usize,
+    /// Object-store copies of checkpoints compared with the database (0 without a store).
+    pub copies_checked: usize,
     /// The first damage, if any.
     pub damage: Option<Damage>,
+}
+
+/// Why a verification could not run (damage is a result, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reading checkpoint copies: {0}")]
+    Objects(#[from] ObjectError),
 }
 
 /// Verifies the log from position `from` (the chain row before it is trusted) against checkpoints
@@ -97,35 +127,85 @@ pub async fn verify(
     store: &EventStore,
     trusted_key: &[u8; 32],
     from: i64,
+    progress: impl FnMut(i64, i64),
+) -> Result<Report, VerifyError> {
+    verify_with_copies(store, None, trusted_key, from, progress).await
+}
+
+/// [`verify`], also comparing the database's checkpoints with their copies in `objects`.
+///
+/// # Errors
+/// Storage or object-store failures (damage is a result, not an error).
+pub async fn verify_with_copies(
+    store: &EventStore,
+    objects: Option<&dyn ObjectStore>,
+    trusted_key: &[u8; 32],
+    from: i64,
     mut progress: impl FnMut(i64, i64),
-) -> Result<Report, StoreError> {
+) -> Result<Report, VerifyError> {
     let from = from.max(1);
     let checkpoints = tables::checkpoints(store).await?;
     let sealed_head = tables::last_link(store).await?.map_or(0, |l| l.0);
     let counter = tables::counter(store).await?;
-    let target = store.head().await?.max(counter).max(sealed_head);
     let mut findings: Vec<Damage> = Vec::new();
-    let mut by_position: BTreeMap<i64, &Checkpoint> = BTreeMap::new();
-    for c in checkpoints.iter().filter(|c| c.position >= from) {
+    let mut by_position: BTreeMap<i64, Checkpoint> = BTreeMap::new();
+    let trusted = |c: &Checkpoint| {
         let message = checkpoint_message(c.position, &c.chain_hash, &c.signed_at);
-        if c.public_key != trusted_key || !signature_valid(&c.public_key, &message, &c.signature) {
+        c.public_key == trusted_key && signature_valid(&c.public_key, &message, &c.signature)
+    };
+    for c in checkpoints.iter().filter(|c| c.position >= from) {
+        if trusted(c) {
+            by_position.insert(c.position, c.clone());
+        } else {
             findings.push(Damage::ForgedCheckpoint {
                 position: c.position,
             });
-        } else {
-            by_position.insert(c.position, c);
         }
     }
+    let mut copies_checked = 0;
+    let mut lost_from_database = Vec::new();
+    let mut copies_head = 0;
+    if let Some(objects) = objects {
+        let found: BTreeMap<i64, Copy> = copies::all(objects).await?.into_iter().collect();
+        for c in checkpoints.iter().filter(|c| c.position >= from) {
+            match found.get(&c.position) {
+                None => findings.push(Damage::CheckpointMissingFromStore {
+                    position: c.position,
+                }),
+                Some(Copy::Valid(copy)) if copy == c => {}
+                Some(_) => findings.push(Damage::CheckpointMismatch {
+                    position: c.position,
+                }),
+            }
+        }
+        for (&position, copy) in found.range(from..) {
+            copies_checked += 1;
+            if checkpoints.iter().any(|c| c.position == position) {
+                continue;
+            }
+            match copy {
+                Copy::Valid(c) if trusted(c) => {
+                    copies_head = copies_head.max(position);
+                    lost_from_database.push(position);
+                    by_position.insert(position, c.clone());
+                }
+                Copy::Valid(_) | Copy::Unreadable => {
+                    findings.push(Damage::ForgedCheckpoint { position });
+                }
+            }
+        }
+    }
+    let target = store.head().await?.max(counter).max(sealed_head);
     let mut previous = if from == 1 {
         GENESIS
     } else {
         match tables::link_at(store, from - 1).await? {
             Some(hash) => hash,
             None => {
-                return Err(StoreError::Corrupt(format!(
+                return Err(VerifyError::Store(StoreError::Corrupt(format!(
                     "no chain row at {} to start from",
                     from - 1
-                )))
+                ))))
             }
         }
     };
@@ -177,11 +257,18 @@ pub async fn verify(
         progress(cursor, target);
     }
     let damaged = !findings.is_empty();
+    if !damaged {
+        // A trusted copy the database lost, inside the log: it was checked against the chain above.
+        if let Some(&position) = lost_from_database.iter().find(|&&p| p <= cursor) {
+            findings.push(Damage::CheckpointMissingFromDatabase { position });
+        }
+    }
     let expected_head = checkpoints
         .last()
         .map_or(0, |c| c.position)
         .max(sealed_head)
-        .max(counter);
+        .max(counter)
+        .max(copies_head);
     if !damaged && cursor < expected_head {
         findings.push(Damage::TruncatedTail {
             position: cursor + 1,
@@ -193,6 +280,7 @@ pub async fn verify(
         checked,
         sealed_head,
         checkpoints_checked: by_position.len(),
+        copies_checked,
         damage,
     })
 }

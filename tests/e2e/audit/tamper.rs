@@ -1,10 +1,14 @@
 //! Randomized tamperings, each made directly in SQL with the append-only guards switched off, then
 //! verified, then undone from a shadow copy: edited rows, deleted rows, swapped rows, rows re-inserted
-//! with recomputed chain hashes (only a signed checkpoint catches those), and truncated tails.
-//! Every one must be reported at its first bad position with its kind.
+//! with recomputed chain hashes (only a signed checkpoint catches those), truncated tails, and
+//! truncated tails whose database checkpoints were deleted too (only the object store's copies
+//! catch those). Every one must be reported at its first bad position with its kind.
 
 use cms_api::audit::chain::{link, ChainHash, GENESIS};
-use cms_api::audit::{verify, CheckpointPolicy, Damage, Sealer};
+use std::sync::Arc;
+
+use cms_api::audit::{verify, verify_with_copies, CheckpointPolicy, Damage, Sealer};
+use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::store::{Append, EventStore, NewEvent};
 use cms_tests::{Backend, TestDatabase};
 use rand::rngs::StdRng;
@@ -20,6 +24,14 @@ const EVERY: i64 = 20;
 
 /// A sealed log of [`EVENTS`] distinct events over a few aggregates, checkpointed every [`EVERY`].
 async fn sealed_log(db: &TestDatabase) -> EventStore {
+    sealed_log_copied_to(db, None).await
+}
+
+/// [`sealed_log`], its checkpoints also copied to `objects`.
+async fn sealed_log_copied_to(
+    db: &TestDatabase,
+    objects: Option<Arc<dyn ObjectStore>>,
+) -> EventStore {
     let store = EventStore::connect(db.url(), 3).await.unwrap();
     store.migrate().await.unwrap();
     let mut sequences = [0_i64; 7];
@@ -45,7 +57,10 @@ async fn sealed_log(db: &TestDatabase) -> EventStore {
         every: EVERY,
         interval: std::time::Duration::from_secs(3600),
     };
-    let sealer = Sealer::new(store.clone(), audit_signer(), policy);
+    let mut sealer = Sealer::new(store.clone(), audit_signer(), policy);
+    if let Some(objects) = objects {
+        sealer = sealer.with_objects(objects);
+    }
     assert_eq!(sealer.seal_pending().await.unwrap(), EVENTS);
     store
 }
@@ -80,6 +95,7 @@ impl Tamperer {
                     .exec(
                         "ALTER TABLE events DISABLE TRIGGER USER; \
                          ALTER TABLE event_chain DISABLE TRIGGER USER; \
+                         ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; \
                          ALTER TABLE event_log_head DISABLE TRIGGER USER;",
                     )
                     .await;
@@ -87,7 +103,7 @@ impl Tamperer {
             EventStore::Sqlite(s) => {
                 let triggers: Vec<(String, String)> = sqlx::query_as(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
-                     AND tbl_name IN ('events', 'event_chain', 'event_log_head')",
+                     AND tbl_name IN ('events', 'event_chain', 'audit_checkpoints', 'event_log_head')",
                 )
                 .fetch_all(s.pool())
                 .await
@@ -101,7 +117,8 @@ impl Tamperer {
         tamperer
             .exec(
                 "CREATE TABLE events_orig AS SELECT * FROM events; \
-                 CREATE TABLE event_chain_orig AS SELECT * FROM event_chain;",
+                 CREATE TABLE event_chain_orig AS SELECT * FROM event_chain; \
+                 CREATE TABLE audit_checkpoints_orig AS SELECT * FROM audit_checkpoints;",
             )
             .await;
         tamperer
@@ -112,6 +129,8 @@ impl Tamperer {
         self.exec(
             "DELETE FROM events; INSERT INTO events SELECT * FROM events_orig; \
              DELETE FROM event_chain; INSERT INTO event_chain SELECT * FROM event_chain_orig; \
+             DELETE FROM audit_checkpoints; \
+             INSERT INTO audit_checkpoints SELECT * FROM audit_checkpoints_orig; \
              UPDATE event_log_head SET last_position = (SELECT max(global_position) FROM events_orig);",
         )
         .await;
@@ -125,6 +144,7 @@ impl Tamperer {
             self.exec(
                 "ALTER TABLE events ENABLE TRIGGER USER; \
                  ALTER TABLE event_chain ENABLE TRIGGER USER; \
+                 ALTER TABLE audit_checkpoints ENABLE TRIGGER USER; \
                  ALTER TABLE event_log_head ENABLE TRIGGER USER;",
             )
             .await;
@@ -172,14 +192,17 @@ enum Kind {
     Swap,
     Reinsert,
     Truncate,
+    /// A truncated tail whose chain rows, position counter and database checkpoints went with it.
+    TruncateEverything,
 }
 
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 6] = [
     Kind::Edit,
     Kind::Delete,
     Kind::Swap,
     Kind::Reinsert,
     Kind::Truncate,
+    Kind::TruncateEverything,
 ];
 
 /// Makes one tampering of `kind` at random positions; returns the damage verify must report.
@@ -262,15 +285,34 @@ async fn tamper(t: &Tamperer, kind: Kind, rng: &mut StdRng, backend: Backend) ->
                 expected_head: EVENTS,
             }
         }
+        Kind::TruncateEverything => {
+            let keep = rng.gen_range(0..EVENTS - EVERY);
+            t.exec(&format!(
+                "DELETE FROM events WHERE global_position > {keep}; \
+                 DELETE FROM event_chain WHERE global_position > {keep}; \
+                 DELETE FROM audit_checkpoints WHERE position > {keep}; \
+                 UPDATE event_log_head SET last_position = {keep};"
+            ))
+            .await;
+            Damage::TruncatedTail {
+                position: keep + 1,
+                expected_head: EVENTS,
+            }
+        }
     }
 }
 
 async fn every_tampering_is_caught_at_its_position_with_its_kind(backend: Backend, rounds: usize) {
     // Arrange
     let db = TestDatabase::new(backend).await;
-    let store = sealed_log(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = LocalFolder::new(dir.path());
+    let store = sealed_log_copied_to(&db, Some(Arc::new(folder.clone()))).await;
     let key = audit_signer().public_key_bytes();
-    let clean = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+    let objects: Option<&dyn ObjectStore> = Some(&folder);
+    let clean = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
     assert_eq!(
         clean.damage, None,
         "{backend}: the untouched log is damaged"
@@ -289,7 +331,9 @@ async fn every_tampering_is_caught_at_its_position_with_its_kind(backend: Backen
         // Act
         let kind = KINDS[round % KINDS.len()];
         let expected = tamper(&tamperer, kind, &mut rng, backend).await;
-        let report = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+        let report = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+            .await
+            .unwrap();
 
         // Assert
         if report.damage.as_ref() != Some(&expected) {
@@ -300,7 +344,9 @@ async fn every_tampering_is_caught_at_its_position_with_its_kind(backend: Backen
         }
         tamperer.restore().await;
     }
-    let after = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+    let after = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
     tamperer.finish().await;
     assert_eq!(after.damage, None, "{backend}: restoring left damage");
     assert!(
@@ -419,4 +465,125 @@ async fn a_checkpoint_is_signed_when_the_interval_passes_and_verify_can_start_la
         );
         assert_eq!(from_later.checked, EVENTS + 3 - 10, "{backend}");
     }
+}
+
+async fn checkpoint_copies_in_the_object_store_catch_what_the_database_alone_cannot(
+    backend: Backend,
+) {
+    // Arrange: a sealed log whose 12 checkpoints were copied to a folder.
+    let db = TestDatabase::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = LocalFolder::new(dir.path());
+    let store = sealed_log_copied_to(&db, Some(Arc::new(folder.clone()))).await;
+    let key = audit_signer().public_key_bytes();
+    let objects: Option<&dyn ObjectStore> = Some(&folder);
+    let copy_of = |p: i64| dir.path().join(format!("audit/checkpoints/{p:020}.json"));
+    let keys = folder.list("audit/checkpoints/").await.unwrap();
+    let clean = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
+    let tamperer = Tamperer::start(&store).await;
+
+    // Act 1: a truncation that also deleted the database's checkpoints after it.
+    tamperer
+        .exec(
+            "DELETE FROM events WHERE global_position > 95; \
+             DELETE FROM event_chain WHERE global_position > 95; \
+             DELETE FROM audit_checkpoints WHERE position > 95; \
+             UPDATE event_log_head SET last_position = 95;",
+        )
+        .await;
+    let database_alone = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+    let with_copies = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
+    tamperer.restore().await;
+
+    // Act 2: one database checkpoint deleted (the log intact).
+    tamperer
+        .exec("DELETE FROM audit_checkpoints WHERE position = 60")
+        .await;
+    let lost = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
+    tamperer.restore().await;
+
+    // Act 3: a copy deleted; then a copy replaced by another validly signed checkpoint.
+    let original = std::fs::read(copy_of(40)).unwrap();
+    std::fs::remove_file(copy_of(40)).unwrap();
+    let missing = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
+    let mut other = cms_api::audit::copies::decode(&original).unwrap();
+    other.signed_at = "2000-01-01T00:00:00.000000Z".into();
+    let message = cms_api::audit::chain::checkpoint_message(
+        other.position,
+        &other.chain_hash,
+        &other.signed_at,
+    );
+    other.signature = audit_signer().sign(&message).to_vec();
+    std::fs::write(copy_of(40), cms_api::audit::copies::encode(&other)).unwrap();
+    let mismatch = verify_with_copies(&store, objects, &key, 1, |_, _| {})
+        .await
+        .unwrap();
+    let overwrite = cms_api::audit::copies::put(&folder, &other).await;
+    std::fs::write(copy_of(40), &original).unwrap();
+    let refused = cms_api::audit::copies::put(&folder, &other).await;
+    let again = Sealer::new(store.clone(), audit_signer(), CheckpointPolicy::default())
+        .with_objects(Arc::new(folder.clone()))
+        .copy_out_all()
+        .await
+        .unwrap();
+    tamperer.finish().await;
+
+    // Assert
+    assert_eq!(keys.len(), 12, "{backend}: {keys:?}");
+    assert_eq!(keys[0], "audit/checkpoints/00000000000000000020.json");
+    assert_eq!(clean.damage, None, "{backend}");
+    assert_eq!(clean.copies_checked, 12, "{backend}");
+    assert_eq!(
+        database_alone.damage, None,
+        "{backend}: the database alone cannot see this truncation"
+    );
+    assert_eq!(
+        with_copies.damage,
+        Some(Damage::TruncatedTail {
+            position: 96,
+            expected_head: EVENTS
+        }),
+        "{backend}"
+    );
+    assert_eq!(
+        lost.damage,
+        Some(Damage::CheckpointMissingFromDatabase { position: 60 }),
+        "{backend}"
+    );
+    assert_eq!(
+        missing.damage,
+        Some(Damage::CheckpointMissingFromStore { position: 40 }),
+        "{backend}"
+    );
+    assert_eq!(
+        mismatch.damage,
+        Some(Damage::CheckpointMismatch { position: 40 }),
+        "{backend}"
+    );
+    assert!(overwrite.is_ok(), "{backend}: the same bytes are accepted");
+    assert!(
+        matches!(refused, Err(cms_api::objects::ObjectError::Conflict(_))),
+        "{backend}: a copy was overwritten"
+    );
+    assert_eq!(again, 0, "{backend}: every checkpoint already had its copy");
+}
+
+#[tokio::test]
+async fn postgres_checkpoint_copies_in_the_object_store_catch_what_the_database_alone_cannot() {
+    checkpoint_copies_in_the_object_store_catch_what_the_database_alone_cannot(Backend::Postgres)
+        .await;
+}
+
+#[tokio::test]
+async fn sqlite_checkpoint_copies_in_the_object_store_catch_what_the_database_alone_cannot() {
+    checkpoint_copies_in_the_object_store_catch_what_the_database_alone_cannot(Backend::Sqlite)
+        .await;
 }
