@@ -357,8 +357,25 @@ async fn every_tampering_is_caught_at_its_position_with_its_kind(backend: Backen
     );
 }
 
+// 1,000 random tamperings on PostgreSQL, in four tests of 250 (each with its own random seed, printed
+// on failure) so that they run in parallel and each stays well under a minute on a small machine.
 #[tokio::test]
-async fn postgres_catches_250_random_tamperings_at_the_right_position_and_kind() {
+async fn postgres_catches_250_random_tamperings_at_the_right_position_and_kind_part_1_of_4() {
+    every_tampering_is_caught_at_its_position_with_its_kind(Backend::Postgres, 250).await;
+}
+
+#[tokio::test]
+async fn postgres_catches_250_random_tamperings_at_the_right_position_and_kind_part_2_of_4() {
+    every_tampering_is_caught_at_its_position_with_its_kind(Backend::Postgres, 250).await;
+}
+
+#[tokio::test]
+async fn postgres_catches_250_random_tamperings_at_the_right_position_and_kind_part_3_of_4() {
+    every_tampering_is_caught_at_its_position_with_its_kind(Backend::Postgres, 250).await;
+}
+
+#[tokio::test]
+async fn postgres_catches_250_random_tamperings_at_the_right_position_and_kind_part_4_of_4() {
     every_tampering_is_caught_at_its_position_with_its_kind(Backend::Postgres, 250).await;
 }
 
