@@ -9,6 +9,7 @@ mod audit;
 mod commands;
 mod cqrs_compat;
 mod event_log;
+mod export;
 mod harness_selftest;
 mod read_side;
 mod support;

@@ -192,6 +192,30 @@ async fn wait_for(db: &cms_projections::db::ReadDb, wanted: i64) -> Result<(), R
     }
 }
 
+/// What a listing (JSON or CSV) needs: the read database, the parsed query and the caller's
+/// visibility, after waiting for `Min-Position` when one was given.
+pub(super) async fn prepare(
+    state: &AppState,
+    actor: &cms_domain::actor::Actor,
+    headers: &HeaderMap,
+    params: &ListParams,
+) -> Result<(cms_projections::db::ReadDb, ListQuery, Visibility), Response> {
+    let query = to_query(params).map_err(IntoResponse::into_response)?;
+    let wanted = min_position(headers, params).map_err(IntoResponse::into_response)?;
+    let db = state.executor.store().read_db();
+    if let Some(wanted) = wanted {
+        wait_for(&db, wanted).await?;
+    }
+    Ok((db, query, visibility(actor)))
+}
+
+impl ListParams {
+    /// Whether the request pages by hand (`limit` or `cursor`), which an export does not.
+    pub(super) fn pages(&self) -> bool {
+        self.limit.is_some() || self.cursor.is_some()
+    }
+}
+
 /// List complaints (from the complaint list projection).
 #[utoipa::path(
     get, path = "/v1/complaints", tag = "complaints", security(("bearer" = [])),
@@ -208,13 +232,8 @@ pub(super) async fn list_complaints(
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, Response> {
-    let query = to_query(&params).map_err(IntoResponse::into_response)?;
-    let wanted = min_position(&headers, &params).map_err(IntoResponse::into_response)?;
-    let db = state.executor.store().read_db();
-    if let Some(wanted) = wanted {
-        wait_for(&db, wanted).await?;
-    }
-    let page = complaint_list::list(&db, &query, &visibility(&actor))
+    let (db, query, visibility) = prepare(&state, &actor, &headers, &params).await?;
+    let page = complaint_list::list(&db, &query, &visibility)
         .await
         .map_err(|e| ApiError::internal(e).into_response())?;
     let body = json!({
