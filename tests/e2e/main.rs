@@ -8,6 +8,7 @@
 mod audit;
 mod commands;
 mod cqrs_compat;
+mod dashboard;
 mod event_log;
 mod export;
 mod harness_selftest;

@@ -278,6 +278,14 @@ async fn rebuilding_after_a_random_workload_gives_the_live_rows(backend: Backend
     );
     rebuild_one(&app, Projection::EventCounts).await;
     assert_eq!(event_counts(&app).await, live_counts);
+    // And for the dashboard model (complaints and resolutions).
+    let live_dashboard = crate::dashboard::tables(&app).await;
+    assert!(
+        !live_dashboard.1.is_empty(),
+        "the workload resolved nothing"
+    );
+    rebuild_one(&app, Projection::Dashboard).await;
+    assert_eq!(crate::dashboard::tables(&app).await, live_dashboard);
 }
 
 async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backend: Backend) {
@@ -415,7 +423,7 @@ async fn a_poison_event_stops_only_its_projection_and_is_reported(backend: Backe
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(
         ready.body["checks"]["projections"],
-        "degraded: complaint_list failed"
+        "degraded: complaint_list, dashboard failed"
     );
     // A rebuild meets the same event and stops at the same place.
     let rebuilt = rebuild(&app).await;

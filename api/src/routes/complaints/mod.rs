@@ -14,7 +14,7 @@ mod file;
 mod get;
 mod history;
 mod lifecycle;
-mod list;
+pub(crate) mod list;
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
