@@ -8,10 +8,12 @@
 //! - [`checkpoint`]: the `projection_checkpoints` rows and `cms projections status`;
 //! - [`runner`]: one step (lock, read, apply, checkpoint), the long-running loop, and rebuild;
 //! - [`complaint_list`]: the complaint list read model and its keyset-paginated query;
+//! - [`dashboard`]: per-hostel dashboards, aggregated in SQL at request time;
 //! - [`event_counts`]: events per type (never decodes a payload, so it survives a poison event).
 
 pub mod checkpoint;
 pub mod complaint_list;
+pub mod dashboard;
 pub mod db;
 pub mod event_counts;
 pub mod log;
@@ -27,17 +29,24 @@ pub enum Projection {
     ComplaintList,
     /// Events per (aggregate type, event type).
     EventCounts,
+    /// Per-complaint facts and resolutions for hostel dashboards (`GET /v1/hostels/{id}/dashboard`).
+    Dashboard,
 }
 
 impl Projection {
     /// Every projection, in the order they are run and reported.
-    pub const ALL: [Projection; 2] = [Projection::ComplaintList, Projection::EventCounts];
+    pub const ALL: [Projection; 3] = [
+        Projection::ComplaintList,
+        Projection::EventCounts,
+        Projection::Dashboard,
+    ];
 
     /// The stable name: the checkpoint row's key and the CLI argument.
     pub const fn name(self) -> &'static str {
         match self {
             Projection::ComplaintList => "complaint_list",
             Projection::EventCounts => "event_counts",
+            Projection::Dashboard => "dashboard",
         }
     }
 
@@ -46,6 +55,7 @@ impl Projection {
         match self {
             Projection::ComplaintList => &["complaint_list"],
             Projection::EventCounts => &["event_counts"],
+            Projection::Dashboard => &["dashboard_complaints", "dashboard_resolutions"],
         }
     }
 }
@@ -58,7 +68,7 @@ impl fmt::Display for Projection {
 
 /// A name that is no projection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown projection {0:?} (known: complaint_list, event_counts)")]
+#[error("unknown projection {0:?} (known: complaint_list, event_counts, dashboard)")]
 pub struct UnknownProjection(pub String);
 
 impl FromStr for Projection {

@@ -91,6 +91,9 @@ crate::for_each_backend! {
                     Projection::EventCounts => {
                         counts_b::apply(conn, checkpoint.position, &events).await?
                     }
+                    Projection::Dashboard => {
+                        dash_b::apply(conn, checkpoint.position, &events).await?
+                    }
                 };
                 Checkpoint {
                     position: applied.through,
@@ -129,6 +132,7 @@ crate::for_each_backend! {
         match projection {
             Projection::ComplaintList => list_b::clear(conn).await?,
             Projection::EventCounts => counts_b::clear(conn).await?,
+            Projection::Dashboard => dash_b::clear(conn).await?,
         }
         let head = log_b::head(conn).await?;
         let mut checkpoint = Checkpoint { position: 0, state: State::Running, error: None };

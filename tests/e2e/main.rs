@@ -8,7 +8,9 @@
 mod audit;
 mod commands;
 mod cqrs_compat;
+mod dashboard;
 mod event_log;
+mod export;
 mod harness_selftest;
 mod read_side;
 mod support;

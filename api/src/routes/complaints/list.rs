@@ -144,7 +144,14 @@ fn visibility(actor: &cms_domain::actor::Actor) -> Visibility {
     }
 }
 
-fn min_position(headers: &HeaderMap, params: &ListParams) -> Result<Option<i64>, ApiError> {
+/// The position a read must reflect: the `Min-Position` header, else the `min_position` parameter.
+///
+/// # Errors
+/// 400 `invalid_query` for a header that is not a non-negative integer.
+pub(crate) fn min_position(
+    headers: &HeaderMap,
+    parameter: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
     let header = match headers.get("min-position") {
         None => None,
         Some(value) => Some(
@@ -156,7 +163,7 @@ fn min_position(headers: &HeaderMap, params: &ListParams) -> Result<Option<i64>,
                 .ok_or_else(|| invalid("Min-Position: must be a non-negative integer"))?,
         ),
     };
-    Ok(header.or(params.min_position))
+    Ok(header.or(parameter))
 }
 
 fn behind(message: impl Into<String>) -> ApiError {
@@ -167,11 +174,19 @@ fn behind(message: impl Into<String>) -> ApiError {
     )
 }
 
-/// Waits (bounded) until the complaint list reflects `wanted`.
-async fn wait_for(db: &cms_projections::db::ReadDb, wanted: i64) -> Result<(), Response> {
+/// Waits (bounded) until `projection` reflects `wanted`.
+///
+/// # Errors
+/// 503 `projection_behind` with `Retry-After` when it does not get there in [`MIN_POSITION_WAIT`] (or
+/// is stopped on a failure).
+pub(crate) async fn wait_for(
+    db: &cms_projections::db::ReadDb,
+    projection: Projection,
+    wanted: i64,
+) -> Result<(), Response> {
     let deadline = Instant::now() + MIN_POSITION_WAIT;
     loop {
-        let current = checkpoint::current(db, Projection::ComplaintList)
+        let current = checkpoint::current(db, projection)
             .await
             .map_err(|e| ApiError::internal(e).into_response())?;
         if current.position >= wanted {
@@ -179,7 +194,7 @@ async fn wait_for(db: &cms_projections::db::ReadDb, wanted: i64) -> Result<(), R
         }
         if current.state == ProjectionState::Failed || Instant::now() >= deadline {
             let mut response = behind(format!(
-                "the complaint list reflects position {}, not yet {wanted}",
+                "the {projection} projection reflects position {}, not yet {wanted}",
                 current.position
             ))
             .into_response();
@@ -189,6 +204,30 @@ async fn wait_for(db: &cms_projections::db::ReadDb, wanted: i64) -> Result<(), R
             return Err(response);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// What a listing (JSON or CSV) needs: the read database, the parsed query and the caller's
+/// visibility, after waiting for `Min-Position` when one was given.
+pub(super) async fn prepare(
+    state: &AppState,
+    actor: &cms_domain::actor::Actor,
+    headers: &HeaderMap,
+    params: &ListParams,
+) -> Result<(cms_projections::db::ReadDb, ListQuery, Visibility), Response> {
+    let query = to_query(params).map_err(IntoResponse::into_response)?;
+    let wanted = min_position(headers, params.min_position).map_err(IntoResponse::into_response)?;
+    let db = state.executor.store().read_db();
+    if let Some(wanted) = wanted {
+        wait_for(&db, Projection::ComplaintList, wanted).await?;
+    }
+    Ok((db, query, visibility(actor)))
+}
+
+impl ListParams {
+    /// Whether the request pages by hand (`limit` or `cursor`), which an export does not.
+    pub(super) fn pages(&self) -> bool {
+        self.limit.is_some() || self.cursor.is_some()
     }
 }
 
@@ -208,13 +247,8 @@ pub(super) async fn list_complaints(
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, Response> {
-    let query = to_query(&params).map_err(IntoResponse::into_response)?;
-    let wanted = min_position(&headers, &params).map_err(IntoResponse::into_response)?;
-    let db = state.executor.store().read_db();
-    if let Some(wanted) = wanted {
-        wait_for(&db, wanted).await?;
-    }
-    let page = complaint_list::list(&db, &query, &visibility(&actor))
+    let (db, query, visibility) = prepare(&state, &actor, &headers, &params).await?;
+    let page = complaint_list::list(&db, &query, &visibility)
         .await
         .map_err(|e| ApiError::internal(e).into_response())?;
     let body = json!({

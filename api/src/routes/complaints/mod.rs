@@ -1,5 +1,5 @@
-//! Complaint routes: filing, the lifecycle commands, comments, feedback, the detail view and the
-//! list (served from the `complaint_list` projection).
+//! Complaint routes: filing, the lifecycle commands, comments, feedback, the detail view, the list
+//! and its CSV export (both served from the `complaint_list` projection).
 //!
 //! Every route first loads the complaint and checks that the caller may see it (residents: only their
 //! own; everyone else: only inside their hostel scope). A complaint the caller may not see answers 404,
@@ -9,12 +9,13 @@
 mod changes;
 mod closing;
 mod comments;
+mod export;
 mod feedback;
 mod file;
 mod get;
 mod history;
 mod lifecycle;
-mod list;
+pub(crate) mod list;
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
@@ -33,6 +34,7 @@ use crate::routes::command::{CommandHeaders, CommandResponse};
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(file::file_complaint, list::list_complaints))
+        .routes(routes!(export::export_csv))
         .routes(routes!(get::get_complaint))
         .routes(routes!(history::history))
         .routes(routes!(changes::changes))

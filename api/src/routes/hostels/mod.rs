@@ -1,8 +1,9 @@
-//! Hostel administration: register a hostel, keep its category catalogue, staff and policy, and read
-//! it back. Every route checks that the hostel lies in the caller's scope (outside it: 404); the
+//! Hostel administration: register a hostel, keep its category catalogue, staff and policy, read it
+//! back, and read its dashboard. Every route checks that the hostel lies in the caller's scope (outside it: 404); the
 //! aggregate decides which roles may change what.
 
 mod categories;
+mod dashboard;
 mod get;
 mod policy;
 mod register;
@@ -25,6 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register::register_hostel, get::list_hostels))
         .routes(routes!(get::get_hostel))
+        .routes(routes!(dashboard::hostel_dashboard))
         .routes(routes!(categories::add_category))
         .routes(routes!(categories::retire_category))
         .routes(routes!(staff::add_staff_member))
