@@ -6,7 +6,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use cms_domain::complaint::Complaint;
 use cms_domain::ids::ComplaintId;
 use serde::Deserialize;
@@ -14,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::get::render_detail;
 use super::history::{may_see_event, render_event};
-use super::{not_found, visible_to};
+use super::{fold_until, not_found, parse_time, visible_to};
 use crate::app::AppState;
 use crate::audit::reads;
 use crate::auth::AuthUser;
@@ -28,17 +27,6 @@ pub(super) struct ChangesQuery {
     from: Option<String>,
     /// RFC 3339: the state as of this time (absent: now).
     to: Option<String>,
-}
-
-fn parse(name: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    text.map(|text| {
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                ApiError::bad_request("invalid_query", format!("{name} must be an RFC 3339 time"))
-            })
-    })
-    .transpose()
 }
 
 /// What changed in a complaint between two moments.
@@ -61,8 +49,8 @@ pub(super) async fn changes(
     ApiPath(id): ApiPath<ComplaintId>,
     ApiQuery(query): ApiQuery<ChangesQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let from = parse("from", query.from.as_deref())?;
-    let to = parse("to", query.to.as_deref())?;
+    let from = parse_time("from", query.from.as_deref())?;
+    let to = parse_time("to", query.to.as_deref())?;
     if let (Some(from), Some(to)) = (from, to) {
         if from > to {
             return Err(ApiError::bad_request("invalid_query", "from is after to"));
@@ -85,20 +73,13 @@ pub(super) async fn changes(
         .store()
         .load(<Complaint as cqrs_es::Aggregate>::TYPE, &id.to_string())
         .await?;
-    let upto = |limit: Option<DateTime<Utc>>| -> Vec<_> {
-        events
-            .iter()
-            .take_while(|e| limit.is_none_or(|t| e.recorded_at <= t))
-            .cloned()
-            .collect()
-    };
-    let after = state.executor.fold::<Complaint>(upto(to))?;
+    let after = fold_until(&state.executor, &events, to, None)?;
     if !after.exists() || !visible_to(&actor, &after.state) {
         return Err(not_found());
     }
     let before = match from {
-        Some(_) => state.executor.fold::<Complaint>(upto(from))?,
-        None => state.executor.fold::<Complaint>(Vec::new())?,
+        Some(_) => fold_until(&state.executor, &events, from, None)?,
+        None => fold_until(&state.executor, &[], None, None)?,
     };
     let before = if before.exists() {
         Some(render_detail(&actor, &before)?)

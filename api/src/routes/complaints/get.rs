@@ -12,7 +12,7 @@ use cms_domain::ids::ComplaintId;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{load_visible, not_found, visible_to};
+use super::{fold_until, load_visible, not_found, parse_time, visible_to};
 use crate::app::AppState;
 use crate::audit::reads;
 use crate::auth::AuthUser;
@@ -58,16 +58,7 @@ pub(super) async fn get_complaint(
             ))
         }
         (as_of, at_position) => {
-            let as_of = as_of
-                .as_deref()
-                .map(|text| {
-                    DateTime::parse_from_rfc3339(text)
-                        .map(|t| t.with_timezone(&Utc))
-                        .map_err(|_| {
-                            ApiError::bad_request("invalid_query", "as_of must be an RFC 3339 time")
-                        })
-                })
-                .transpose()?;
+            let as_of = parse_time("as_of", as_of.as_deref())?;
             let span = match (&query.as_of, at_position) {
                 (Some(text), _) => format!("as_of={text}"),
                 (None, position) => format!("at_position={}", position.unwrap_or_default()),
@@ -99,14 +90,7 @@ async fn load_past(
         .store()
         .load(<Complaint as cqrs_es::Aggregate>::TYPE, &id.to_string())
         .await?;
-    let past: Vec<_> = events
-        .into_iter()
-        .take_while(|e| {
-            as_of.is_none_or(|t| e.recorded_at <= t)
-                && at_position.is_none_or(|p| e.global_position <= p)
-        })
-        .collect();
-    let loaded = state.executor.fold::<Complaint>(past)?;
+    let loaded = fold_until(&state.executor, &events, as_of, at_position)?;
     if loaded.exists() && visible_to(actor, &loaded.state) {
         Ok(loaded)
     } else {

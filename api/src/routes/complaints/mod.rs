@@ -152,3 +152,43 @@ pub(crate) async fn run_action(
         .await?;
     Ok(CommandResponse(outcome))
 }
+
+/// Parses an optional RFC 3339 query parameter `name`.
+///
+/// # Errors
+/// 400 `invalid_query` when the text is not an RFC 3339 time.
+pub(crate) fn parse_time(
+    name: &str,
+    text: Option<&str>,
+) -> Result<Option<chrono::DateTime<Utc>>, ApiError> {
+    text.map(|text| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::bad_request("invalid_query", format!("{name} must be an RFC 3339 time"))
+            })
+    })
+    .transpose()
+}
+
+/// The complaint as its events left it at a past moment: only events recorded at or before `as_of`
+/// and at or before position `at_position` (either bound may be absent).
+///
+/// # Errors
+/// A stored event that no longer deserialises.
+pub(crate) fn fold_until(
+    executor: &Executor,
+    events: &[crate::store::RecordedEvent],
+    as_of: Option<chrono::DateTime<Utc>>,
+    at_position: Option<i64>,
+) -> Result<Loaded<Complaint>, ApiError> {
+    let past = events
+        .iter()
+        .take_while(|e| {
+            as_of.is_none_or(|t| e.recorded_at <= t)
+                && at_position.is_none_or(|p| e.global_position <= p)
+        })
+        .cloned()
+        .collect();
+    Ok(executor.fold::<Complaint>(past)?)
+}
