@@ -407,3 +407,49 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing() {
         );
     }
 }
+
+/// A transaction cancelled in the middle of its `BEGIN` (a client that hangs up, a projector that is
+/// stopped) must not leave SQLite's single writer inside a transaction: sqlx cannot roll back a `BEGIN`
+/// whose reply nobody received, and every later `BEGIN IMMEDIATE` would then be refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_cancelled_mid_begin_do_not_wedge_the_sqlite_writer() {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use sqlx::Connection;
+
+    // Arrange
+    let app = TestApp::spawn_without_projectors(Backend::Sqlite).await;
+    let cms_projections::db::ReadDb::Sqlite { write, .. } = app.store.read_db() else {
+        unreachable!("a SQLite app has a SQLite store")
+    };
+    let mut rng = StdRng::seed_from_u64(11);
+
+    // Act: start and cancel 2,000 write transactions at moments spread across the BEGIN round trip.
+    for _ in 0..2_000 {
+        let pool = write.clone();
+        let task = tokio::spawn(async move {
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("SELECT 1").execute(&mut *tx).await?;
+            tx.commit().await
+        });
+        for _ in 0..rng.gen_range(0..40) {
+            tokio::task::yield_now().await;
+        }
+        task.abort();
+        if let Ok(finished) = task.await {
+            finished.expect("an uncancelled transaction commits");
+        }
+    }
+
+    // Assert: the writer starts transactions and commands are accepted.
+    let mut conn = write.acquire().await.unwrap();
+    assert!(!conn.is_in_transaction());
+    conn.begin_with("BEGIN IMMEDIATE")
+        .await
+        .expect("the writer is not stuck in a leaked transaction")
+        .commit()
+        .await
+        .unwrap();
+    drop(conn);
+    app.seed_hostel().await;
+    app.file("res-a").await;
+}

@@ -9,7 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 use super::{check_append, Append, AppendError, IdempotencyRecord, RecordedEvent, StoreError};
@@ -17,6 +17,31 @@ use super::{check_append, Append, AppendError, IdempotencyRecord, RecordedEvent,
 const EVENT_COLUMNS: &str =
     "global_position, event_id, recorded_at, aggregate_type, aggregate_id, \
                              sequence, event_type, event_version, payload, metadata";
+
+/// Pool options shared by the writer and the readers: a connection handed back while still inside
+/// a transaction is closed (SQLite rolls it back), never reused.
+///
+/// sqlx 0.8 cannot always undo a cancelled `BEGIN` on SQLite: when the caller's future is dropped
+/// after the worker thread ran `BEGIN` and queued the reply, no `Transaction` exists to roll back, and
+/// the connection would go back to the pool with the transaction open. On the single writer that
+/// wedges every later append and projector step (`BEGIN IMMEDIATE` inside a transaction is refused);
+/// on a reader it pins an old snapshot. A client that disconnects mid-request, or a projector that is
+/// stopped, is enough to cause it. A dropped `Transaction` queues its rollback on the worker, so the
+/// check first lets the worker drain its queue (a ping) before it judges.
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().after_release(|conn, _| {
+        Box::pin(async move {
+            if conn.is_in_transaction() {
+                conn.ping().await?;
+            }
+            if conn.is_in_transaction() {
+                tracing::warn!("closing a SQLite connection released inside a transaction");
+                return Ok(false);
+            }
+            Ok(true)
+        })
+    })
+}
 
 /// The event store in one SQLite file.
 #[derive(Debug, Clone)]
@@ -39,12 +64,12 @@ impl SqliteEventStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let write = SqlitePoolOptions::new()
+        let write = pool_options()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
-        let read = SqlitePoolOptions::new()
+        let read = pool_options()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
