@@ -17,6 +17,7 @@ use crate::audit::{self, Sealer};
 use crate::auth::TokenSpec;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
 use crate::executor::Executor;
+use crate::reads::Reads;
 use crate::store::EventStore;
 use crate::{admin, demo, projections};
 
@@ -277,10 +278,20 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_objects(settings.object_store());
     tokio::spawn(sealer.run(Duration::from_millis(500)));
+    let reads = match settings.database()? {
+        DatabaseTarget::Postgres {
+            read_urls,
+            max_connections,
+            ..
+        } => Reads::with_replicas(read_db.clone(), &read_urls, max_connections)
+            .context("configuring the read replicas")?,
+        DatabaseTarget::Sqlite { .. } => Reads::primary_only(read_db.clone()),
+    };
     let state = AppState {
         executor,
         verifier,
         audit_signer: Some(Arc::new(signer)),
+        reads: Arc::new(reads),
     };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,

@@ -15,5 +15,6 @@ pub mod error;
 pub mod executor;
 pub mod objects;
 pub mod projections;
+pub mod reads;
 pub mod routes;
 pub mod store;

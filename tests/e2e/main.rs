@@ -13,6 +13,7 @@ mod event_log;
 mod export;
 mod harness_selftest;
 mod read_side;
+mod replicas;
 mod support;
 mod surface;
 mod write_guarantees;

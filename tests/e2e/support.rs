@@ -8,6 +8,7 @@ use cms_api::app::{self, AppState, Limits};
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
 use cms_api::executor::Executor;
+use cms_api::reads::Reads;
 use cms_api::store::EventStore;
 use cms_domain::actor::Role;
 use cms_tests::{Backend, TestDatabase};
@@ -48,7 +49,8 @@ pub struct TestApp {
     pub store: EventStore,
     pub backend: Backend,
     minter: TokenMinter,
-    _db: TestDatabase,
+    _db: Option<TestDatabase>,
+    reads: Arc<Reads>,
     server: tokio::task::JoinHandle<()>,
     /// The projectors `cms serve` would run (absent when a test drives them itself).
     pub projectors: Option<cms_projections::runner::Projectors>,
@@ -77,7 +79,38 @@ impl TestApp {
     pub async fn spawn_without_projectors(backend: Backend) -> Self {
         let db = TestDatabase::new(backend).await;
         let store = EventStore::connect(db.url(), 5).await.unwrap();
+        let reads = Reads::primary_only(store.read_db());
+        Self::start(backend, store, reads, Some(db)).await
+    }
+
+    /// Starts CMS, with its projectors, on the PostgreSQL primary at `primary` reading from the
+    /// replicas at `replicas`. The returned [`Reads`] is the one the routes use.
+    pub async fn spawn_with_replicas(primary: &str, replicas: &[String]) -> (Self, Arc<Reads>) {
+        let store = EventStore::connect(primary, 5).await.unwrap();
+        let urls: Vec<_> = replicas
+            .iter()
+            .map(|u| cms_api::config::Secret::new(u.clone()))
+            .collect();
+        let reads = Reads::with_replicas(store.read_db(), &urls, 5).unwrap();
+        let mut app = Self::start(Backend::Postgres, store, reads, None).await;
+        let db = app.store.read_db();
+        let config = cms_projections::runner::RunnerConfig {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(20),
+        };
+        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        let reads = app.reads.clone();
+        (app, reads)
+    }
+
+    async fn start(
+        backend: Backend,
+        store: EventStore,
+        reads: Reads,
+        db: Option<TestDatabase>,
+    ) -> Self {
         store.migrate().await.unwrap();
+        let reads = Arc::new(reads);
         let verifier = JwtVerifier::new(
             VerifyingKeys::hs256(SECRET.to_vec()).unwrap(),
             ISSUER,
@@ -88,6 +121,7 @@ impl TestApp {
             executor: Arc::new(Executor::new(store.clone())),
             verifier: Arc::new(verifier),
             audit_signer: Some(Arc::new(audit_signer())),
+            reads: reads.clone(),
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
@@ -106,6 +140,7 @@ impl TestApp {
             backend,
             minter: TokenMinter::hs256(SECRET, ISSUER, AUDIENCE).unwrap(),
             _db: db,
+            reads,
             server,
             projectors: None,
         }

@@ -1,6 +1,6 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (the database answers and every migration
-//! is applied; a stopped projection shows as `projections: degraded`), each with a JSON body per
-//! dependency.
+//! is applied; a stopped projection shows as `projections: degraded`; with replicas, each one's lag in
+//! seconds and events, `degraded` past 5 s or when unreachable), each with a JSON body per dependency.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,6 +35,31 @@ async fn healthz() -> Json<HealthResponse> {
         checks: [("process", "ok".to_owned())].into(),
     })
 }
+
+/// Each replica's lag, e.g. `ok: replica-a 0.0 s / 0 events` or `degraded: replica-b unreachable`.
+async fn replicas(reads: &crate::reads::Reads) -> String {
+    let mut degraded = false;
+    let parts: Vec<String> = reads
+        .replica_lag()
+        .await
+        .into_iter()
+        .map(|lag| match (lag.seconds, lag.events) {
+            (Some(seconds), Some(events)) => {
+                degraded |= seconds > REPLICA_LAG_DEGRADED.as_secs_f64();
+                format!("{} {seconds:.1} s / {events} events", lag.name)
+            }
+            _ => {
+                degraded = true;
+                format!("{} unreachable", lag.name)
+            }
+        })
+        .collect();
+    let verdict = if degraded { "degraded" } else { "ok" };
+    format!("{verdict}: {}", parts.join(", "))
+}
+
+/// A replica further behind than this is reported as degraded.
+const REPLICA_LAG_DEGRADED: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The database is reachable and migrated.
 #[utoipa::path(
@@ -73,12 +98,16 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<HealthRespon
         Err(_) => "unknown".to_owned(),
     };
     let ready = database == "ok" && migrations == "ok";
-    let checks = [
+    let mut checks: std::collections::BTreeMap<&'static str, String> = [
         ("database", database),
         ("migrations", migrations),
         ("projections", projections),
     ]
     .into();
+    if state.reads.replica_count() > 0 {
+        // Reads fall back to the primary, so a lagging or stopped replica degrades, never unreadies.
+        checks.insert("replicas", replicas(&state.reads).await);
+    }
     let body = HealthResponse {
         status: if ready { "ok" } else { "unavailable" },
         checks,

@@ -2,21 +2,18 @@
 //! three sorts and keyset pagination. Residents see only their own complaints, staff, wardens and
 //! services only their hostels', admins and auditors all.
 //!
-//! Read-your-writes: `Min-Position: N` (or `?min_position=N`) waits up to [`MIN_POSITION_WAIT`] for the
-//! projection to reach N, else answers 503 `projection_behind` with `Retry-After`. Every answer carries
-//! the position it reflects (`position`, header `Consistency-Token`). There is one pool for now: the
-//! replica pools and their fallback to the primary come with `CMS_DATABASE_READ_URLS`.
-
-use std::time::{Duration, Instant};
+//! Read-your-writes: `Min-Position: N` (or `?min_position=N`) is served by a replica that has reached N,
+//! else by the primary once it has, else answers 503 `projection_behind` with `Retry-After`
+//! ([`crate::reads`]). Every answer carries the position it reflects (`position`, header
+//! `Consistency-Token`).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use cms_domain::actor::{HostelScope, Role};
 use cms_domain::complaint::{Priority, Severity, Status};
-use cms_projections::checkpoint::{self, State as ProjectionState};
 use cms_projections::complaint_list::{self, Cursor, ListQuery, Sort, Visibility, MAX_LIMIT};
 use cms_projections::Projection;
 use serde::de::DeserializeOwned;
@@ -28,8 +25,6 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiQuery};
 use crate::routes::command::CONSISTENCY_TOKEN;
 
-/// The longest a read waits for the projection to reach its `Min-Position`.
-pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(2);
 const DEFAULT_LIMIT: i64 = 20;
 
 /// Query parameters of the list.
@@ -166,47 +161,6 @@ pub(crate) fn min_position(
     Ok(header.or(parameter))
 }
 
-fn behind(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "projection_behind",
-        message,
-    )
-}
-
-/// Waits (bounded) until `projection` reflects `wanted`.
-///
-/// # Errors
-/// 503 `projection_behind` with `Retry-After` when it does not get there in [`MIN_POSITION_WAIT`] (or
-/// is stopped on a failure).
-pub(crate) async fn wait_for(
-    db: &cms_projections::db::ReadDb,
-    projection: Projection,
-    wanted: i64,
-) -> Result<(), Response> {
-    let deadline = Instant::now() + MIN_POSITION_WAIT;
-    loop {
-        let current = checkpoint::current(db, projection)
-            .await
-            .map_err(|e| ApiError::internal(e).into_response())?;
-        if current.position >= wanted {
-            return Ok(());
-        }
-        if current.state == ProjectionState::Failed || Instant::now() >= deadline {
-            let mut response = behind(format!(
-                "the {projection} projection reflects position {}, not yet {wanted}",
-                current.position
-            ))
-            .into_response();
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from_static("1"));
-            return Err(response);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// What a listing (JSON or CSV) needs: the read database, the parsed query and the caller's
 /// visibility, after waiting for `Min-Position` when one was given.
 pub(super) async fn prepare(
@@ -217,10 +171,10 @@ pub(super) async fn prepare(
 ) -> Result<(cms_projections::db::ReadDb, ListQuery, Visibility), Response> {
     let query = to_query(params).map_err(IntoResponse::into_response)?;
     let wanted = min_position(headers, params.min_position).map_err(IntoResponse::into_response)?;
-    let db = state.executor.store().read_db();
-    if let Some(wanted) = wanted {
-        wait_for(&db, Projection::ComplaintList, wanted).await?;
-    }
+    let db = state
+        .reads
+        .for_query(Projection::ComplaintList, wanted)
+        .await?;
     Ok((db, query, visibility(actor)))
 }
 

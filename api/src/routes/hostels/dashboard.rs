@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::routes::command::CONSISTENCY_TOKEN;
-use crate::routes::complaints::list::{min_position, wait_for};
+use crate::routes::complaints::list::min_position;
 
 /// Query parameters of the dashboard.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -65,10 +65,7 @@ pub(super) async fn hostel_dashboard(
         .map_err(IntoResponse::into_response)?;
     let wanted =
         min_position(&headers, params.min_position).map_err(IntoResponse::into_response)?;
-    let db = state.executor.store().read_db();
-    if let Some(wanted) = wanted {
-        wait_for(&db, Projection::Dashboard, wanted).await?;
-    }
+    let db = state.reads.for_query(Projection::Dashboard, wanted).await?;
     let board = dashboard::dashboard(&db, id.as_str(), Utc::now())
         .await
         .map_err(|e| ApiError::internal(e).into_response())?;

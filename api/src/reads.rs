@@ -1,0 +1,330 @@
+//! Where queries run: on a PostgreSQL hot standby when `CMS_DATABASE_READ_URLS` names some, on the
+//! primary otherwise. Commands, projectors and the audit sealer always use the primary.
+//!
+//! Read-your-writes: a read that carries `Min-Position: N` is served by a replica only once that
+//! replica's projection checkpoint has reached N. Replicas replay the primary's WAL in order, so a
+//! checkpoint seen there never goes back, and the query that follows (which reads the checkpoint again
+//! in its own snapshot and reports it) reflects at least N. A replica that is behind for longer than
+//! [`REPLICA_WAIT`] is passed over for the primary, where the read waits up to [`MIN_POSITION_WAIT`]
+//! and otherwise answers 503 `projection_behind` with `Retry-After`. A replica that cannot be reached
+//! is set aside for [`REPLICA_COOL_DOWN`] and its reads go to the next replica or the primary, so a
+//! stopped standby costs one failed connection attempt, not an outage.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cms_projections::checkpoint::{self, State as ProjectionState};
+use cms_projections::db::ReadDb;
+use cms_projections::Projection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::config::{redact_url, Secret};
+use crate::error::ApiError;
+
+/// The longest a read waits for the projection to reach its `Min-Position` (on the primary).
+pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(2);
+/// The longest a read waits for a replica to reach its `Min-Position` before asking the primary.
+pub const REPLICA_WAIT: Duration = Duration::from_millis(250);
+/// How long an unreachable replica is left out before it is tried again.
+pub const REPLICA_COOL_DOWN: Duration = Duration::from_secs(5);
+/// How long a query waits for a replica connection (a replica that does not answer is set aside).
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Metric: reads served by a replica.
+pub const READS_REPLICA: &str = "cms_reads_replica_total";
+/// Metric: reads that fell back to the primary, by reason (`unreachable`, `behind`).
+pub const READS_FALLBACK: &str = "cms_reads_primary_fallback_total";
+/// Metric: a replica's replay lag in seconds (label `replica`: its index in `CMS_DATABASE_READ_URLS`).
+pub const REPLICA_LAG_SECONDS: &str = "cms_replica_lag_seconds";
+
+/// One hot standby.
+#[derive(Debug)]
+struct Replica {
+    /// Its URL with any password replaced, for logs and `/readyz`.
+    name: String,
+    pool: PgPool,
+    /// Left out until then after a failure.
+    down_until: Mutex<Option<Instant>>,
+}
+
+impl Replica {
+    fn db(&self) -> ReadDb {
+        ReadDb::Postgres(self.pool.clone())
+    }
+
+    fn is_down(&self) -> bool {
+        let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        match *down {
+            Some(until) if Instant::now() < until => true,
+            Some(_) => {
+                *down = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn set_aside(&self, error: &sqlx::Error) {
+        tracing::warn!(replica = %self.name, %error, "replica unreachable; reading from the primary for a while");
+        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + REPLICA_COOL_DOWN);
+    }
+}
+
+/// The databases queries may run on.
+#[derive(Debug)]
+pub struct Reads {
+    primary: ReadDb,
+    replicas: Vec<Replica>,
+    next: AtomicUsize,
+    served: [AtomicU64; 3],
+}
+
+/// Where this process's queries ran so far (the same counts as the metrics, readable in-process).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadCounts {
+    /// Served by a replica.
+    pub replica: u64,
+    /// Served by the primary because every replica was unreachable or set aside.
+    pub primary_unreachable: u64,
+    /// Served by the primary because the replica had not reached `Min-Position` in time.
+    pub primary_behind: u64,
+}
+
+/// Why a read went to the primary although replicas are configured (index into `Reads::served`).
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    Unreachable = 1,
+    Behind = 2,
+}
+
+impl Fallback {
+    fn label(self) -> &'static str {
+        match self {
+            Fallback::Unreachable => "unreachable",
+            Fallback::Behind => "behind",
+        }
+    }
+}
+
+/// How far one replica is behind the primary (`/readyz`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaLag {
+    /// The replica's URL, password redacted.
+    pub name: String,
+    /// Seconds since the last replayed transaction, 0 when everything received is replayed; `None`
+    /// when the replica could not be asked.
+    pub seconds: Option<f64>,
+    /// Events in the primary's log not yet on the replica.
+    pub events: Option<i64>,
+}
+
+impl Reads {
+    /// Queries go to `primary` (no replicas).
+    pub fn primary_only(primary: ReadDb) -> Self {
+        Self {
+            primary,
+            replicas: Vec::new(),
+            next: AtomicUsize::new(0),
+            served: Default::default(),
+        }
+    }
+
+    /// Queries go to the replicas at `urls` (round robin), falling back to `primary`. Pools connect
+    /// lazily, so a replica that is down at start does not stop the service.
+    ///
+    /// # Errors
+    /// A malformed URL, or replicas for a SQLite primary.
+    pub fn with_replicas(
+        primary: ReadDb,
+        urls: &[Secret<String>],
+        max_connections: u32,
+    ) -> Result<Self, sqlx::Error> {
+        if !urls.is_empty() && !matches!(primary, ReadDb::Postgres(_)) {
+            return Err(sqlx::Error::Configuration(
+                "read replicas need a PostgreSQL primary".into(),
+            ));
+        }
+        let replicas = urls
+            .iter()
+            .map(|url| {
+                let options: PgConnectOptions = url.expose().parse()?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(REPLICA_ACQUIRE_TIMEOUT)
+                    .connect_lazy_with(options);
+                Ok(Replica {
+                    name: redact_url(url.expose()),
+                    pool,
+                    down_until: Mutex::new(None),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Self {
+            primary,
+            replicas,
+            next: AtomicUsize::new(0),
+            served: Default::default(),
+        })
+    }
+
+    /// The primary's read side (projector writes, checks that must see the newest state).
+    pub fn primary(&self) -> &ReadDb {
+        &self.primary
+    }
+
+    /// Where this process's queries ran so far.
+    pub fn counts(&self) -> ReadCounts {
+        ReadCounts {
+            replica: self.served[0].load(Ordering::Relaxed),
+            primary_unreachable: self.served[Fallback::Unreachable as usize]
+                .load(Ordering::Relaxed),
+            primary_behind: self.served[Fallback::Behind as usize].load(Ordering::Relaxed),
+        }
+    }
+
+    /// How many replicas are configured.
+    pub fn replica_count(&self) -> usize {
+        self.replicas.len()
+    }
+
+    /// A database to run a query of `projection` on that reflects at least `wanted` when given.
+    ///
+    /// # Errors
+    /// 503 `projection_behind` with `Retry-After` when even the primary's projection has not reached
+    /// `wanted` within [`MIN_POSITION_WAIT`] (or is stopped on a failure); 500 when the primary cannot
+    /// be asked.
+    pub async fn for_query(
+        &self,
+        projection: Projection,
+        wanted: Option<i64>,
+    ) -> Result<ReadDb, Response> {
+        let count = self.replicas.len();
+        if count > 0 {
+            let start = self.next.fetch_add(1, Ordering::Relaxed);
+            let mut fallback = Fallback::Unreachable;
+            for offset in 0..count {
+                let replica = &self.replicas[(start + offset) % count];
+                if replica.is_down() {
+                    continue;
+                }
+                let db = replica.db();
+                match reached(&db, projection, wanted, REPLICA_WAIT).await {
+                    Ok(true) => {
+                        metrics::counter!(READS_REPLICA).increment(1);
+                        self.served[0].fetch_add(1, Ordering::Relaxed);
+                        return Ok(db);
+                    }
+                    // The others replay the same WAL and are unlikely to be further: ask the primary.
+                    Ok(false) => {
+                        fallback = Fallback::Behind;
+                        break;
+                    }
+                    Err(error) => replica.set_aside(&error),
+                }
+            }
+            metrics::counter!(READS_FALLBACK, "reason" => fallback.label()).increment(1);
+            self.served[fallback as usize].fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(wanted) = wanted {
+            wait_for(&self.primary, projection, wanted).await?;
+        }
+        Ok(self.primary.clone())
+    }
+
+    /// Each replica's lag (also recorded as the [`REPLICA_LAG_SECONDS`] gauge).
+    pub async fn replica_lag(&self) -> Vec<ReplicaLag> {
+        let head = match &self.primary {
+            ReadDb::Postgres(pool) => log_head(pool).await.ok(),
+            ReadDb::Sqlite { .. } => None,
+        };
+        let mut out = Vec::with_capacity(self.replicas.len());
+        for (index, replica) in self.replicas.iter().enumerate() {
+            let seconds = replay_lag(&replica.pool).await;
+            let events = match (head, log_head(&replica.pool).await) {
+                (Some(head), Ok(there)) => Some((head - there).max(0)),
+                _ => None,
+            };
+            if let Ok(seconds) = &seconds {
+                metrics::gauge!(REPLICA_LAG_SECONDS, "replica" => index.to_string()).set(*seconds);
+            }
+            out.push(ReplicaLag {
+                name: replica.name.clone(),
+                seconds: seconds.ok(),
+                events,
+            });
+        }
+        out
+    }
+}
+
+/// Whether `projection` on `db` reaches `wanted` within `patience` (immediately true without one).
+async fn reached(
+    db: &ReadDb,
+    projection: Projection,
+    wanted: Option<i64>,
+    patience: Duration,
+) -> Result<bool, sqlx::Error> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let current = checkpoint::current(db, projection).await?;
+        let Some(wanted) = wanted else {
+            return Ok(true);
+        };
+        if current.position >= wanted {
+            return Ok(true);
+        }
+        if current.state == ProjectionState::Failed || Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits (bounded) until `projection` on `db` reflects `wanted`.
+///
+/// # Errors
+/// 503 `projection_behind` with `Retry-After` when it does not get there in [`MIN_POSITION_WAIT`] (or
+/// is stopped on a failure); 500 when the database cannot be asked.
+pub async fn wait_for(db: &ReadDb, projection: Projection, wanted: i64) -> Result<(), Response> {
+    if reached(db, projection, Some(wanted), MIN_POSITION_WAIT)
+        .await
+        .map_err(|e| ApiError::internal(e).into_response())?
+    {
+        return Ok(());
+    }
+    let position = checkpoint::current(db, projection)
+        .await
+        .map_or(0, |c| c.position);
+    let mut response = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "projection_behind",
+        format!("the {projection} projection reflects position {position}, not yet {wanted}"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert("retry-after", HeaderValue::from_static("1"));
+    Err(response)
+}
+
+async fn log_head(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT last_position FROM event_log_head")
+        .fetch_one(pool)
+        .await
+}
+
+/// Seconds since the replica replayed its last transaction; 0 when it has replayed all it received
+/// (an idle primary sends nothing, and the age of the last replay would read as growing lag).
+async fn replay_lag(pool: &PgPool) -> Result<f64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT CASE WHEN NOT pg_is_in_recovery() \
+                       OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \
+                     ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 END",
+    )
+    .fetch_one(pool)
+    .await
+}
