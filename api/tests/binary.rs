@@ -175,6 +175,7 @@ async fn the_demo_serves_a_complete_lifecycle_with_minted_tokens_and_stops_on_si
     let detail: Value = client
         .get(format!("{base}/v1/complaints/{id}"))
         .bearer_auth(&resident)
+        .header("Min-Position", last_position)
         .send()
         .await
         .unwrap()

@@ -12,6 +12,7 @@
 //! - [`event_counts`]: events per type (never decodes a payload, so it survives a poison event).
 
 pub mod checkpoint;
+pub mod complaint_detail;
 pub mod complaint_list;
 pub mod dashboard;
 pub mod db;
@@ -27,6 +28,8 @@ use std::str::FromStr;
 pub enum Projection {
     /// One row per complaint, for listings (`GET /v1/complaints`).
     ComplaintList,
+    /// Per complaint: the folded state and a timeline (`GET /v1/complaints/{id}`).
+    ComplaintDetail,
     /// Events per (aggregate type, event type).
     EventCounts,
     /// Per-complaint facts and resolutions for hostel dashboards (`GET /v1/hostels/{id}/dashboard`).
@@ -35,8 +38,9 @@ pub enum Projection {
 
 impl Projection {
     /// Every projection, in the order they are run and reported.
-    pub const ALL: [Projection; 3] = [
+    pub const ALL: [Projection; 4] = [
         Projection::ComplaintList,
+        Projection::ComplaintDetail,
         Projection::EventCounts,
         Projection::Dashboard,
     ];
@@ -45,6 +49,7 @@ impl Projection {
     pub const fn name(self) -> &'static str {
         match self {
             Projection::ComplaintList => "complaint_list",
+            Projection::ComplaintDetail => "complaint_detail",
             Projection::EventCounts => "event_counts",
             Projection::Dashboard => "dashboard",
         }
@@ -54,6 +59,7 @@ impl Projection {
     pub const fn tables(self) -> &'static [&'static str] {
         match self {
             Projection::ComplaintList => &["complaint_list"],
+            Projection::ComplaintDetail => &["complaint_detail"],
             Projection::EventCounts => &["event_counts"],
             Projection::Dashboard => &["dashboard_complaints", "dashboard_resolutions"],
         }
@@ -68,7 +74,9 @@ impl fmt::Display for Projection {
 
 /// A name that is no projection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown projection {0:?} (known: complaint_list, event_counts, dashboard)")]
+#[error(
+    "unknown projection {0:?} (known: complaint_list, complaint_detail, event_counts, dashboard)"
+)]
 pub struct UnknownProjection(pub String);
 
 impl FromStr for Projection {

@@ -88,6 +88,9 @@ crate::for_each_backend! {
                     Projection::ComplaintList => {
                         list_b::apply(conn, checkpoint.position, &events).await?
                     }
+                    Projection::ComplaintDetail => {
+                        detail_b::apply(conn, checkpoint.position, &events).await?
+                    }
                     Projection::EventCounts => {
                         counts_b::apply(conn, checkpoint.position, &events).await?
                     }
@@ -131,6 +134,7 @@ crate::for_each_backend! {
         checkpoint_b::lock(conn, projection, true).await?;
         match projection {
             Projection::ComplaintList => list_b::clear(conn).await?,
+            Projection::ComplaintDetail => detail_b::clear(conn).await?,
             Projection::EventCounts => counts_b::clear(conn).await?,
             Projection::Dashboard => dash_b::clear(conn).await?,
         }

@@ -125,7 +125,9 @@ pub(crate) async fn tables(app: &TestApp) -> (Vec<DashboardRow>, Vec<ResolutionR
 }
 
 async fn detail(app: &TestApp, id: &str) -> Value {
-    let answer = app.get(&format!("/v1/complaints/{id}"), &app.admin()).await;
+    let answer = app
+        .get_fresh(&format!("/v1/complaints/{id}"), &app.admin())
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
     answer.body
 }

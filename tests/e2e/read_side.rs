@@ -102,6 +102,49 @@ pub(crate) async fn rebuild_one(app: &TestApp, projection: Projection) -> runner
         .unwrap()
 }
 
+/// Every row of `complaint_detail` (id, state JSON, timeline JSON, last position).
+async fn detail_table(app: &TestApp) -> Vec<(String, String, String, i64)> {
+    let sql = "SELECT id, state, timeline, last_position FROM complaint_detail ORDER BY id";
+    match app.store.read_db() {
+        cms_projections::db::ReadDb::Postgres(pool) => {
+            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+        }
+        cms_projections::db::ReadDb::Sqlite { read, .. } => {
+            sqlx::query_as(sql).fetch_all(&read).await.unwrap()
+        }
+    }
+}
+
+async fn detail_checkpoint(app: &TestApp) -> checkpoint::Checkpoint {
+    checkpoint::current(&app.store.read_db(), Projection::ComplaintDetail)
+        .await
+        .unwrap()
+}
+
+/// Every complaint's detail from the projection equals the one folded from the log (`?at_position`),
+/// timeline included; then a rebuild of the detail projection gives the same rows.
+async fn details_match_aggregates_and_a_rebuild(app: &TestApp) {
+    let admin = app.admin();
+    let head = app.head().await;
+    let live = detail_table(app).await;
+    assert!(!live.is_empty());
+    for (id, ..) in &live {
+        let projected = app.get_fresh(&format!("/v1/complaints/{id}"), &admin).await;
+        assert_eq!(projected.status, StatusCode::OK, "{:?}", projected.body);
+        assert_eq!(
+            projected.headers["consistency-token"],
+            head.to_string().as_str()
+        );
+        let folded = app
+            .get(&format!("/v1/complaints/{id}?at_position={head}"), &admin)
+            .await;
+        assert_eq!(projected.body, folded.body, "{id}");
+        assert!(!projected.body["timeline"].as_array().unwrap().is_empty());
+    }
+    rebuild_one(app, Projection::ComplaintDetail).await;
+    assert_eq!(detail_table(app).await, live);
+}
+
 /// Every row of `event_counts`, once that projection has caught up with the log.
 async fn event_counts(app: &TestApp) -> Vec<EventCount> {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -234,11 +277,13 @@ async fn random_workload(app: &TestApp, seed: u64, commands: usize) -> usize {
     accepted
 }
 
-/// Every live row agrees with its aggregate (`GET /v1/complaints/{id}`).
+/// Every live row agrees with its aggregate (folded from the log: `?at_position=<head>`).
 async fn rows_match_aggregates(app: &TestApp, rows: &[ListRow]) {
     let admin = app.admin();
+    let head = app.head().await;
     for row in rows {
-        let detail = app.get(&format!("/v1/complaints/{}", row.id), &admin).await;
+        let path = format!("/v1/complaints/{}?at_position={head}", row.id);
+        let detail = app.get(&path, &admin).await;
         assert_eq!(detail.status, StatusCode::OK);
         let d = &detail.body;
         assert_eq!(d["status"], json!(row.status), "{}", row.id);
@@ -286,6 +331,11 @@ async fn rebuilding_after_a_random_workload_gives_the_live_rows(backend: Backend
     );
     rebuild_one(&app, Projection::Dashboard).await;
     assert_eq!(crate::dashboard::tables(&app).await, live_dashboard);
+    // And for the complaint detail.
+    while detail_checkpoint(&app).await.position < app.head().await {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    details_match_aggregates_and_a_rebuild(&app).await;
 }
 
 async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backend: Backend) {
@@ -304,7 +354,9 @@ async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backen
     let mut rng = StdRng::seed_from_u64(3);
     let mut kills = 0;
     let deadline = Instant::now() + Duration::from_secs(120);
-    while list_checkpoint(&app).await.position < head {
+    while list_checkpoint(&app).await.position < head
+        || detail_checkpoint(&app).await.position < head
+    {
         let first = runner::spawn(&db, config);
         let second = rng.gen_bool(0.3).then(|| runner::spawn(&db, config));
         // The window grows with every kill (5 ms a kill: three projections share SQLite's single
@@ -330,6 +382,10 @@ async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backen
     rebuild(&app).await;
     assert_eq!(table(&app).await, restarted);
     rows_match_aggregates(&app, &restarted).await;
+    assert_eq!(detail_checkpoint(&app).await.position, head);
+    let details = detail_table(&app).await;
+    rebuild_one(&app, Projection::ComplaintDetail).await;
+    assert_eq!(detail_table(&app).await, details);
 }
 
 /// Appends an event whose payload is not a complaint event, as a stranger with write access could.
@@ -429,7 +485,7 @@ async fn a_poison_event_stops_only_its_projection_and_is_reported(backend: Backe
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(
         ready.body["checks"]["projections"],
-        "degraded: complaint_list, dashboard failed"
+        "degraded: complaint_list, complaint_detail, dashboard failed"
     );
     // A rebuild meets the same event and stops at the same place.
     let rebuilt = rebuild(&app).await;

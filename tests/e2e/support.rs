@@ -51,6 +51,8 @@ pub struct TestApp {
     minter: TokenMinter,
     _db: Option<TestDatabase>,
     reads: Arc<Reads>,
+    /// The highest log position any answer reported (what a client would send as `Min-Position`).
+    seen: std::sync::atomic::AtomicI64,
     server: tokio::task::JoinHandle<()>,
     /// The projectors `cms serve` would run (absent when a test drives them itself).
     pub projectors: Option<cms_projections::runner::Projectors>,
@@ -141,6 +143,7 @@ impl TestApp {
             minter: TokenMinter::hs256(SECRET, ISSUER, AUDIENCE).unwrap(),
             _db: db,
             reads,
+            seen: std::sync::atomic::AtomicI64::new(0),
             server,
             projectors: None,
         }
@@ -173,6 +176,10 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        if let Some(position) = body["position"].as_i64() {
+            self.seen
+                .fetch_max(position, std::sync::atomic::Ordering::Relaxed);
+        }
         Answer {
             status,
             headers,
@@ -194,6 +201,20 @@ impl TestApp {
             .bearer_auth(token)
             .header("Idempotency-Key", key);
         self.send(request.json(&body)).await
+    }
+
+    /// A GET that carries `Min-Position`: the highest position any earlier answer reported, so it
+    /// reflects every command this test sent (read-your-writes, as a client does it).
+    pub async fn get_fresh(&self, path: &str, token: &str) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let seen = self.seen.load(std::sync::atomic::Ordering::Relaxed);
+        self.send(
+            self.client
+                .get(url)
+                .bearer_auth(token)
+                .header("Min-Position", seen),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {

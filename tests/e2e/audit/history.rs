@@ -144,7 +144,7 @@ async fn as_of_a_past_time_equals_what_the_live_system_answered_then(backend: Ba
         tokio::time::sleep(Duration::from_millis(5)).await;
         for who in [Reporter, Warden, Auditor] {
             let live = app
-                .get(&format!("/v1/complaints/{id}"), &who.token(&app))
+                .get_fresh(&format!("/v1/complaints/{id}"), &who.token(&app))
                 .await;
             assert_eq!(live.status, StatusCode::OK);
             recorded.push((Utc::now(), who, live.body));

@@ -97,7 +97,9 @@ pub async fn check(
             let position =
                 check_written(app, &answer, StatusCode::OK, head_before, &id, cmd.events()).await?;
             check_complaint_body(&answer, &id, status)?;
-            let seen = app.get(&format!("/v1/complaints/{id}"), &app.admin()).await;
+            let seen = app
+                .get_fresh(&format!("/v1/complaints/{id}"), &app.admin())
+                .await;
             if seen.body["status"] != status || seen.position() != position {
                 return Err(format!(
                     "GET shows {} at {}, expected {status} at {position}",

@@ -44,7 +44,9 @@ async fn check_filing(
             if answer.body["status"] != status {
                 return Err(format!("body {} but expected status {status}", answer.body));
             }
-            let seen = app.get(&format!("/v1/complaints/{id}"), &app.admin()).await;
+            let seen = app
+                .get_fresh(&format!("/v1/complaints/{id}"), &app.admin())
+                .await;
             let reporter = on_behalf_of.unwrap_or(who.id());
             if seen.body["status"] != status
                 || seen.body["reporter"] != reporter

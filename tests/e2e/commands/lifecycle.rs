@@ -47,7 +47,7 @@ async fn a_complaint_lives_from_filing_through_a_dispute_to_a_rating(backend: Ba
             answer.position()
         );
         let seen = app
-            .get(&format!("/v1/complaints/{id}"), &Reporter.token(&app))
+            .get_fresh(&format!("/v1/complaints/{id}"), &Reporter.token(&app))
             .await;
         assert_eq!(seen.body["status"], status, "{step}");
         assert_eq!(seen.position(), answer.position(), "{step}");
@@ -55,7 +55,7 @@ async fn a_complaint_lives_from_filing_through_a_dispute_to_a_rating(backend: Ba
     }
 
     let end = app
-        .get(&format!("/v1/complaints/{id}"), &Warden.token(&app))
+        .get_fresh(&format!("/v1/complaints/{id}"), &Warden.token(&app))
         .await;
     assert_eq!(end.body["rating"]["stars"], 5);
     assert_eq!(end.body["disputes"].as_array().map(Vec::len), Some(1));

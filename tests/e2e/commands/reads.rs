@@ -46,7 +46,7 @@ async fn everyone_in_scope_reads_a_complaint_except_other_residents(backend: Bac
     ] {
         // Act
         let seen = app
-            .get(&format!("/v1/complaints/{id}"), &who.token(&app))
+            .get_fresh(&format!("/v1/complaints/{id}"), &who.token(&app))
             .await;
 
         // Assert
@@ -114,7 +114,7 @@ async fn a_resident_never_sees_internal_comments_while_the_staff_side_does(backe
     ] {
         // Act
         let seen = app
-            .get(&format!("/v1/complaints/{id}"), &who.token(&app))
+            .get_fresh(&format!("/v1/complaints/{id}"), &who.token(&app))
             .await;
 
         // Assert
