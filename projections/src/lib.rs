@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod db;
 pub mod event_counts;
 pub mod log;
+mod rebuild;
 pub mod runner;
 
 use std::fmt;

@@ -2,10 +2,9 @@
 //! log, checks it is contiguous, applies it and moves the checkpoint, all in one transaction
 //! (exactly-once effect: a crash anywhere rolls the whole step back). [`spawn`] runs every projection
 //! in its own task, waking on PostgreSQL `LISTEN cms_events` or a short poll. [`rebuild`] replays a
-//! projection from 0 into emptied tables in one transaction, so readers see the old model until the
-//! new one is complete.
+//! projection from 0 beside the live model and switches over in one transaction (`crate::rebuild`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -120,37 +119,6 @@ crate::for_each_backend! {
             }
         };
         Ok((step, next))
-    }
-
-    /// Empties the tables, resets the checkpoint and replays everything, in the caller's transaction.
-    pub(crate) async fn replay(
-        conn: &mut Conn,
-        projection: Projection,
-        batch_size: i64,
-        progress: &mut (dyn FnMut(i64, i64) + Send),
-    ) -> Result<Checkpoint, sqlx::Error> {
-        checkpoint_b::ensure(conn, projection).await?;
-        // Waits for a live runner's step to finish; from here on live runners skip this projection.
-        checkpoint_b::lock(conn, projection, true).await?;
-        match projection {
-            Projection::ComplaintList => list_b::clear(conn).await?,
-            Projection::ComplaintDetail => detail_b::clear(conn).await?,
-            Projection::EventCounts => counts_b::clear(conn).await?,
-            Projection::Dashboard => dash_b::clear(conn).await?,
-        }
-        let head = log_b::head(conn).await?;
-        let mut checkpoint = Checkpoint { position: 0, state: State::Running, error: None };
-        checkpoint_b::write(conn, projection, &checkpoint).await?;
-        loop {
-            let (step, next) = advance(conn, projection, checkpoint, batch_size).await?;
-            checkpoint = next;
-            progress(checkpoint.position, head.max(checkpoint.position));
-            match step {
-                Step::Applied(_) => {}
-                Step::Idle | Step::Busy | Step::Failed(_) => break,
-            }
-        }
-        Ok(checkpoint)
     }
 }
 
@@ -333,38 +301,4 @@ impl Rebuilt {
     }
 }
 
-/// Rebuilds `projection` from position 0 in ONE transaction: empty its tables, replay the whole log,
-/// write the checkpoint. Readers keep seeing the old model until the commit (blue/green switch-over
-/// comes later). On SQLite the transaction holds the single writer, so appends wait meanwhile.
-/// `progress(position, head)` is called after every batch.
-///
-/// # Errors
-/// Storage failures (nothing changes). A poison event does not fail the rebuild: the projection ends
-/// `failed` at that event, as a live runner would.
-pub async fn rebuild(
-    db: &ReadDb,
-    projection: Projection,
-    batch_size: i64,
-    progress: &mut (dyn FnMut(i64, i64) + Send),
-) -> Result<Rebuilt, sqlx::Error> {
-    let started = Instant::now();
-    let checkpoint = match db {
-        ReadDb::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            let checkpoint = pg::replay(&mut tx, projection, batch_size, progress).await?;
-            tx.commit().await?;
-            checkpoint
-        }
-        ReadDb::Sqlite { write, .. } => {
-            let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
-            let checkpoint = lite::replay(&mut tx, projection, batch_size, progress).await?;
-            tx.commit().await?;
-            checkpoint
-        }
-    };
-    Ok(Rebuilt {
-        events: checkpoint.position,
-        checkpoint,
-        elapsed: started.elapsed(),
-    })
-}
+pub use crate::rebuild::rebuild;

@@ -43,6 +43,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     rebuilding_after_a_random_workload_gives_the_live_rows,
     a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild,
+    a_rebuild_runs_beside_the_live_model_and_switches_over_whole,
     a_poison_event_stops_only_its_projection_and_is_reported,
     residents_see_only_their_own_and_wardens_only_their_hostels,
     walking_the_pages_while_complaints_are_filed_returns_each_old_one_once,
@@ -386,6 +387,70 @@ async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backen
     let details = detail_table(&app).await;
     rebuild_one(&app, Projection::ComplaintDetail).await;
     assert_eq!(detail_table(&app).await, details);
+}
+
+async fn a_rebuild_runs_beside_the_live_model_and_switches_over_whole(backend: Backend) {
+    // Arrange: a live projector has followed a workload.
+    let app = TestApp::spawn(backend).await;
+    app.seed_hostel().await;
+    random_workload(&app, 5, 600).await;
+    caught_up(&app).await;
+    let before = table(&app).await;
+    let head = app.head().await;
+    let db = app.store.read_db();
+    let (signal, started) = tokio::sync::oneshot::channel::<()>();
+    let mut signal = Some(signal);
+    let mut report = move |position: i64, _head: i64| {
+        if position >= head / 3 {
+            if let Some(signal) = signal.take() {
+                let _ = signal.send(());
+            }
+        }
+    };
+
+    // Act: rebuild one event per batch; a third of the way through, file a complaint and read it back
+    // from the live list, and read the whole list a few times.
+    let rebuilding = async {
+        let rebuilt = runner::rebuild(&db, Projection::ComplaintList, 1, &mut report)
+            .await
+            .unwrap();
+        (rebuilt, Instant::now())
+    };
+    let probing = async {
+        started.await.unwrap();
+        let token = app.token(Role::Resident, "res-probe", &[HOSTEL]);
+        let filed = app.post("/v1/complaints", &token, file_body()).await;
+        assert_eq!(filed.status, StatusCode::CREATED, "{:?}", filed.body);
+        let id = filed.body["complaint_id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/complaints?min_position={}", filed.position());
+        let listed = app.get(&path, &token).await;
+        assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+        assert_eq!(listed.body["items"][0]["id"], json!(id));
+        let seen = Instant::now();
+        let mut sizes = Vec::new();
+        for _ in 0..10 {
+            sizes.push(table(&app).await.len());
+        }
+        (id, seen, sizes)
+    };
+    let ((rebuilt, finished), (id, seen, sizes)) = tokio::join!(rebuilding, probing);
+
+    // Assert: commands and the live projector went on during the rebuild, readers always saw a whole
+    // model, and the switched-in model is the complete one, new complaint included.
+    assert!(
+        seen < finished,
+        "the new complaint reached the live list only after the rebuild"
+    );
+    assert!(sizes.iter().all(|n| *n > before.len()), "{sizes:?}");
+    assert!(rebuilt.checkpoint.position > head, "{rebuilt:?}");
+    assert_eq!(rebuilt.checkpoint.state, State::Running);
+    caught_up(&app).await;
+    let after = table(&app).await;
+    assert_eq!(after.len(), before.len() + 1);
+    assert!(after.iter().any(|row| row.id == id));
+    rows_match_aggregates(&app, &after).await;
+    rebuild(&app).await;
+    assert_eq!(table(&app).await, after);
 }
 
 /// Appends an event whose payload is not a complaint event, as a stranger with write access could.
