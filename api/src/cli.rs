@@ -191,15 +191,16 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
         AuditCommand::Verify { from } => {
             let started = std::time::Instant::now();
             let objects = settings.object_store();
+            let mut bar = crate::progress::Progress::new("verifying");
             let report = audit::verify_with_copies(
                 &store,
                 Some(objects.as_ref()),
                 &signer.public_key_bytes(),
                 from,
-                |at, of| eprint!("\rverifying: position {at} of {of}"),
+                |at, of| bar.update(at, of),
             )
             .await?;
-            eprintln!();
+            bar.finish();
             println!(
                 "checked {} events, {} checkpoints and {} object-store copies in {:.1?}; sealed up to {}",
                 report.checked,

@@ -14,6 +14,7 @@ mod domain_errors;
 pub mod error;
 pub mod executor;
 pub mod objects;
+pub mod progress;
 pub mod projections;
 pub mod reads;
 pub mod routes;

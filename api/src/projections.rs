@@ -1,8 +1,7 @@
 //! `cms projections status` and `cms projections rebuild NAME|--all`: the operator's view of the read
 //! models (per projection: position, log head, lag, state) and their replay from position 0.
 
-use std::io::Write;
-use std::time::Instant;
+use crate::progress::Progress;
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -75,17 +74,13 @@ pub async fn run(db: &ReadDb, command: ProjectionsCommand) -> anyhow::Result<()>
 }
 
 async fn rebuild_one(db: &ReadDb, projection: Projection, batch_size: i64) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut progress = move |position: i64, head: i64| {
-        let percent = if head > 0 { position * 100 / head } else { 100 };
-        let rate = position as f64 / started.elapsed().as_secs_f64().max(1e-6);
-        eprint!("\r{projection}: {position}/{head} events ({percent}%), {rate:.0} events/s   ");
-        let _ = std::io::stderr().flush();
-    };
-    let rebuilt = runner::rebuild(db, projection, batch_size, &mut progress)
-        .await
-        .with_context(|| format!("rebuilding {projection}"))?;
-    eprintln!();
+    let mut bar = Progress::new(format!("rebuilding {projection}"));
+    let rebuilt = runner::rebuild(db, projection, batch_size, &mut |position, head| {
+        bar.update(position, head);
+    })
+    .await
+    .with_context(|| format!("rebuilding {projection}"))?;
+    bar.finish();
     let state = match &rebuilt.checkpoint.error {
         Some(error) => format!(
             "failed at position {}: {error}",
