@@ -1,0 +1,91 @@
+//! Operations through the HTTP API: the caller's `traceparent` travels into the metadata of the
+//! events its command wrote (one trace links the request and its events), and every response, even
+//! a refusal or a 404, carries a request id.
+
+use cms_domain::actor::Role;
+use cms_tests::Backend;
+use reqwest::StatusCode;
+
+use crate::support::{file_body, TestApp, HOSTEL};
+
+const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+#[tokio::test]
+async fn ops_a_commands_traceparent_is_stored_in_the_metadata_of_its_events() {
+    for backend in Backend::ALL {
+        // Arrange
+        let app = TestApp::spawn_without_projectors(backend).await;
+        app.seed_hostel().await;
+        let token = app.token(Role::Resident, "res-1", &[HOSTEL]);
+        let before = app.head().await;
+
+        // Act: one command with a trace context, one without.
+        let traced = app
+            .send(
+                app.client
+                    .post(format!("{}/v1/complaints", app.base))
+                    .bearer_auth(&token)
+                    .header("traceparent", TRACEPARENT)
+                    .json(&file_body()),
+            )
+            .await;
+        let untraced = app.post("/v1/complaints", &token, file_body()).await;
+
+        // Assert
+        assert_eq!(
+            traced.status,
+            StatusCode::CREATED,
+            "{backend}: {:?}",
+            traced.body
+        );
+        assert_eq!(untraced.status, StatusCode::CREATED, "{backend}");
+        let events = app.store.read_log(before, 100).await.unwrap();
+        let of = |id: &serde_json::Value| -> Vec<serde_json::Value> {
+            events
+                .iter()
+                .filter(|e| e.aggregate_id == id.as_str().unwrap())
+                .map(|e| e.metadata.clone())
+                .collect()
+        };
+        let traced_events = of(&traced.body["complaint_id"]);
+        assert!(!traced_events.is_empty(), "{backend}");
+        for metadata in traced_events {
+            assert_eq!(
+                metadata["traceparent"], TRACEPARENT,
+                "{backend}: {metadata}"
+            );
+            assert_eq!(metadata["command"], "FileComplaint", "{backend}");
+        }
+        for metadata in of(&untraced.body["complaint_id"]) {
+            assert!(
+                metadata.get("traceparent").is_none(),
+                "{backend}: {metadata}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn ops_every_response_carries_a_request_id_and_a_callers_id_is_kept() {
+    // Arrange
+    let app = TestApp::spawn_without_projectors(Backend::Sqlite).await;
+    let paths = ["/healthz", "/readyz", "/v1/complaints", "/no/such/route"];
+
+    for path in paths {
+        // Act
+        let url = format!("{}{path}", app.base);
+        let fresh = app.send(app.client.get(&url)).await;
+        let kept = app
+            .send(
+                app.client
+                    .get(&url)
+                    .header("x-request-id", "caller-chosen-id"),
+            )
+            .await;
+
+        // Assert: a new UUID when the caller sent none, the caller's own otherwise.
+        let id = fresh.headers["x-request-id"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{path}: {id}");
+        assert_eq!(kept.headers["x-request-id"], "caller-chosen-id", "{path}");
+    }
+}
