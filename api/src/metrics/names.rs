@@ -111,6 +111,26 @@ pub const MEMORY_LIMIT: &str = "cms_memory_limit_bytes";
 /// Gauge: always 1, labelled with the `version` of the running binary.
 pub const BUILD_INFO: &str = "cms_build_info";
 
+/// The metrics written at scrape time from `/proc` (see `process.rs`).
+pub const PROCESS: [&str; 7] = [
+    PROCESS_CPU_SECONDS,
+    PROCESS_RESIDENT_MEMORY,
+    PROCESS_VIRTUAL_MEMORY,
+    PROCESS_OPEN_FDS,
+    PROCESS_MAX_FDS,
+    PROCESS_START_TIME,
+    MEMORY_LIMIT,
+];
+
+/// Every metric name CMS declares (recorded through the facade, or written at scrape time).
+pub fn all() -> Vec<&'static str> {
+    DESCRIBED
+        .iter()
+        .map(|(name, ..)| *name)
+        .chain(PROCESS)
+        .collect()
+}
+
 /// Every metric recorded through the `metrics` facade, with its kind and help text; `describe_all`
 /// registers them. (The process metrics are written at scrape time and carry their own help.)
 pub(crate) const DESCRIBED: &[(&str, Kind, &str)] = &[
