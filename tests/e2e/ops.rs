@@ -89,3 +89,38 @@ async fn ops_every_response_carries_a_request_id_and_a_callers_id_is_kept() {
         assert_eq!(kept.headers["x-request-id"], "caller-chosen-id", "{path}");
     }
 }
+
+#[tokio::test]
+async fn ops_readyz_reports_each_projections_lag_and_degrades_past_100_events() {
+    // Arrange: nothing runs the projections, so they stay at 0 while the log grows.
+    let app = TestApp::spawn_without_projectors(Backend::Sqlite).await;
+    app.seed_hostel().await;
+    let head = app.head().await;
+
+    // Act
+    let small = app.get("/readyz", "").await;
+    let token = app.token(Role::Resident, "res-1", &[HOSTEL]);
+    while app.head().await <= 100 {
+        let filed = app.post("/v1/complaints", &token, file_body()).await;
+        assert_eq!(filed.status, StatusCode::CREATED);
+    }
+    let big_head = app.head().await;
+    let big = app.get("/readyz", "").await;
+
+    // Assert: a lag is reported per projection; past 100 events it is degraded, yet still ready.
+    assert_eq!(small.status, StatusCode::OK);
+    assert_eq!(
+        small.body["checks"]["projection_lag"],
+        format!("ok: complaint_list {head}, event_counts {head}, dashboard {head} events behind"),
+        "{:?}",
+        small.body
+    );
+    assert_eq!(big.status, StatusCode::OK);
+    assert_eq!(big.body["status"], "ok");
+    assert_eq!(
+        big.body["checks"]["projection_lag"],
+        format!(
+            "degraded: complaint_list {big_head}, event_counts {big_head}, dashboard {big_head} events behind"
+        )
+    );
+}
