@@ -154,6 +154,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "CMS projectors running ({} event store); stop with SIGTERM or Ctrl-C",
                 store.backend()
             );
+            // The projection, pool and process metrics of a projector-only instance.
+            if let Some(addr) = settings.metrics_addr {
+                let server = crate::metrics::MetricsServer::bind(addr, crate::metrics::install()?)
+                    .await
+                    .with_context(|| format!("binding the metrics listener {addr}"))?;
+                println!("  metrics:    http://{}/metrics", server.local_addr()?);
+                let reads = Arc::new(Reads::primary_only(db.clone()));
+                tokio::spawn(crate::metrics::sampler::run(store.clone(), reads));
+                tokio::spawn(server.serve(std::future::pending()));
+            }
             shutdown_signal().await;
             projectors.shutdown(settings.shutdown_timeout()).await;
             Ok(())

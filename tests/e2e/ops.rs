@@ -124,3 +124,49 @@ async fn ops_readyz_reports_each_projections_lag_and_degrades_past_100_events() 
         )
     );
 }
+
+#[tokio::test]
+async fn ops_projectors_asked_to_stop_finish_their_batch_at_once_and_move_no_further() {
+    use cms_projections::checkpoint;
+    use cms_projections::runner::{self, RunnerConfig};
+    use cms_projections::Projection;
+    use std::time::{Duration, Instant};
+
+    for backend in Backend::ALL {
+        // Arrange: projectors that poll only every 30 s, caught up with a small log.
+        let app = TestApp::spawn_without_projectors(backend).await;
+        app.seed_hostel().await;
+        let db = app.store.read_db();
+        let config = RunnerConfig {
+            batch_size: 2,
+            poll_interval: Duration::from_secs(30),
+        };
+        let projectors = runner::spawn(&db, config);
+        let head = app.head().await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for projection in Projection::ALL {
+            while checkpoint::current(&db, projection).await.unwrap().position < head {
+                assert!(
+                    Instant::now() < deadline,
+                    "{backend}: {projection} never caught up"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+
+        // Act: stop them while they wait for their next poll.
+        let asked = Instant::now();
+        let stopped = projectors.shutdown(Duration::from_secs(10)).await;
+        let took = asked.elapsed();
+        app.file("res-1").await;
+
+        // Assert: they stopped on their own, without waiting out the poll, and no longer follow.
+        assert!(stopped, "{backend}");
+        assert!(took < Duration::from_secs(5), "{backend}: {took:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for projection in Projection::ALL {
+            let checkpoint = checkpoint::current(&db, projection).await.unwrap();
+            assert_eq!(checkpoint.position, head, "{backend}: {projection}");
+        }
+    }
+}
