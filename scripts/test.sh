@@ -3,8 +3,9 @@
 #
 #   1. cargo fmt --check           2. cargo clippy -D warnings (all targets, --locked)
 #   3. PostgreSQL for the tests    (CMS_TEST_DATABASE_URL, else 127.0.0.1:5432, else a private cluster)
-#   4. cargo nextest run --workspace (cargo test when nextest is absent)
-#   5. cargo test --doc
+#   4. promtool for the metrics and alert-rule tests (PROMTOOL, else PATH, else installed once)
+#   5. cargo nextest run --workspace (cargo test when nextest is absent)
+#   6. cargo test --doc
 #
 # Every step runs even when an earlier one failed (so one run shows every problem); the script exits
 # non-zero when any step failed. Output of passing steps is kept in $CMS_TEST_LOG_DIR and not printed;
@@ -12,6 +13,7 @@
 #   CARGO_TARGET_DIR           build dir (default /root/.cache/cms-target, i.e. outside the clone)
 #   CMS_TEST_DATABASE_URL      PostgreSQL server URL the tests create their databases on
 #   CMS_TEST_FORCE_PRIVATE_PG  1 = always start a private PostgreSQL cluster
+#   PROMTOOL                   promtool to use (default: the one on PATH, else installed to /usr/local/bin)
 #   CMS_TEST_VERBOSE           1 = stream every step's output
 #   CMS_TEST_LOG_DIR           where step logs go (default: a temp dir, removed when all steps pass)
 # Extra arguments go to the test runner (nextest filter syntax, or cargo test's when nextest is absent),
@@ -22,6 +24,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=scripts/lib/promtool.sh
+source scripts/lib/promtool.sh
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/cms-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -103,6 +107,8 @@ run_step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # PostgreSQL is required; failing to provide it aborts the run (tests are never skipped for lack of it).
 cms_pg_ensure
+# Required by the metrics and alert-rule tests; failing to provide it aborts the run.
+cms_promtool_ensure
 
 if cargo nextest --version >/dev/null 2>&1; then
     run_step tests cargo nextest run --workspace --locked --no-fail-fast --no-tests=fail \

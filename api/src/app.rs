@@ -104,7 +104,8 @@ fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The complete application: API routes, `/openapi.json`, the browsable UI at `/docs`, fallbacks
-/// that answer in the error envelope, and request-id, tracing, timeout and body-limit middleware.
+/// that answer in the error envelope, and request-id, tracing, metrics, timeout and body-limit
+/// middleware. Every response carries `x-request-id` (the caller's, or a new UUID).
 pub fn router(state: AppState, limits: Limits) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
@@ -116,6 +117,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        // Outside the timeout (a 408 is counted) and inside routing (the matched route is known).
+        .layer(axum::middleware::from_fn(crate::metrics::http::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -124,7 +127,22 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request.id = %id)
+                // The W3C trace id of an incoming `traceparent`, so logs join the caller's trace.
+                let trace_id = request
+                    .headers()
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|t| t.split('-').nth(1))
+                    .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .unwrap_or("");
+                // The path only: query strings may carry search text (`q=`) and never reach logs.
+                tracing::info_span!(
+                    "http",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request.id = %id,
+                    trace.id = %trace_id,
+                )
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -4,6 +4,7 @@
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
+use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,8 +154,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "CMS projectors running ({} event store); stop with SIGTERM or Ctrl-C",
                 store.backend()
             );
+            // The projection, pool and process metrics of a projector-only instance.
+            if let Some(addr) = settings.metrics_addr {
+                let server = crate::metrics::MetricsServer::bind(addr, crate::metrics::install()?)
+                    .await
+                    .with_context(|| format!("binding the metrics listener {addr}"))?;
+                println!("  metrics:    http://{}/metrics", server.local_addr()?);
+                let reads = Arc::new(Reads::primary_only(db.clone()));
+                tokio::spawn(crate::metrics::sampler::run(store.clone(), reads));
+                tokio::spawn(server.serve(std::future::pending()));
+            }
             shutdown_signal().await;
-            drop(projectors);
+            projectors.shutdown(settings.shutdown_timeout()).await;
             Ok(())
         }
         Command::Projections(command) => {
@@ -265,8 +276,20 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             .context("seeding the demo data")?;
     }
     let verifier = Arc::new(settings.jwt_verifier()?);
+    // Installed before anything records, so the first requests and commands are counted.
+    let metrics_server = match settings.metrics_addr {
+        Some(addr) => {
+            let handle = crate::metrics::install()?;
+            Some(
+                crate::metrics::MetricsServer::bind(addr, handle)
+                    .await
+                    .with_context(|| format!("binding the metrics listener {addr}"))?,
+            )
+        }
+        None => None,
+    };
     let read_db = executor.store().read_db();
-    // Stopped when `projectors` is dropped, i.e. when the server has shut down.
+    // Stopped after their current batch once the server has drained (or aborted if dropped early).
     let projectors = cms_projections::runner::spawn(
         &read_db,
         cms_projections::runner::RunnerConfig::for_db(&read_db),
@@ -308,6 +331,24 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         state.executor.store().backend()
     );
     println!("  API docs:   http://{address}/docs");
+    // Stopped after the API has drained, so the drain itself can be watched.
+    let (metrics_stop, metrics_stopping) = tokio::sync::oneshot::channel::<()>();
+    let mut sampler = None;
+    if let Some(server) = metrics_server {
+        println!("  metrics:    http://{}/metrics", server.local_addr()?);
+        sampler = Some(tokio::spawn(crate::metrics::sampler::run(
+            state.executor.store().clone(),
+            state.reads.clone(),
+        )));
+        tokio::spawn(async move {
+            let stop = async {
+                let _ = metrics_stopping.await;
+            };
+            if let Err(error) = server.serve(stop).await {
+                tracing::error!(%error, "the metrics listener failed");
+            }
+        });
+    }
     // The real path of this executable, so the hint can be pasted as it is.
     let program = std::env::current_exe()
         .map(|p| p.display().to_string())
@@ -327,11 +368,43 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
-    drop(projectors);
+    let grace = settings.shutdown_timeout();
+    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    };
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    // The grace period starts at the signal: new connections are refused at once, requests
+    // already received may finish until it ends.
+    let deadline = async move {
+        let _ = on_signal.wait_for(|signalled| *signalled).await;
+        tokio::time::sleep(grace).await;
+    };
+    let started_stopping = tokio::select! {
+        served = server => {
+            served.context("serving HTTP")?;
+            tracing::info!("in-flight requests finished");
+            std::time::Instant::now()
+        }
+        () = deadline => {
+            tracing::warn!(?grace, "shutdown: requests still in flight after the grace period; dropping them");
+            std::time::Instant::now()
+        }
+    };
+    let left = grace
+        .saturating_sub(started_stopping.elapsed())
+        .max(Duration::from_secs(1));
+    if projectors.shutdown(left).await {
+        tracing::info!("projectors stopped after their current batch");
+    }
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
+    let _ = metrics_stop.send(());
+    tracing::info!("shutdown complete");
     Ok(())
 }
 
@@ -354,7 +427,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: no new connections; finishing in-flight requests");
 }
 
 fn init_tracing(settings: &Settings) {

@@ -331,6 +331,12 @@ pub struct Settings {
     #[arg(long, global = true, env = "CMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// On SIGTERM, how long in-flight requests may take to finish, and then the projectors their
+    /// current batch, in seconds; whatever is still running then is dropped.
+    #[arg(long, global = true, env = "CMS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub shutdown_timeout_secs: u64,
+
     /// Ed25519 key that signs audit checkpoints: a PKCS#8 PEM file or a file with the 32-byte seed in
     /// hex. Default: `<data_dir>/audit-signing-key`, created once with mode 0600.
     #[arg(long, global = true, env = "CMS_AUDIT_SIGNING_KEY", value_parser = any_path)]
@@ -449,6 +455,11 @@ impl Settings {
         std::sync::Arc::new(crate::objects::LocalFolder::new(
             self.data_dir.join("objects"),
         ))
+    }
+
+    /// `CMS_SHUTDOWN_TIMEOUT_SECS` as a duration.
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
     }
 
     /// When the sealer signs checkpoints.

@@ -6,7 +6,7 @@
 //! conflicts are retried a bounded number of times (reload, decide again); idempotency keys make a
 //! repeated command answer its first response.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cms_domain::actor::Actor;
 use cqrs_es::event_sink::EventSink;
@@ -17,9 +17,17 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::metrics::names::{
+    CommandOutcome, APPEND_DURATION, COMMANDS, COMMAND_CONFLICT_RETRIES, COMMAND_DURATION,
+    EVENTS_APPENDED,
+};
 use crate::store::{
     Append, AppendError, EventStore, IdempotencyRecord, NewEvent, RecordedEvent, StoreError,
 };
+
+/// Aggregate type names (cqrs-es `Aggregate::TYPE`) the span fields tell apart.
+const COMPLAINT: &str = "Complaint";
+const HOSTEL: &str = "Hostel";
 
 /// Namespace for ids derived from idempotency keys (UUIDv5), so a repeated create names one aggregate.
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1f_5c7e_2b4a_4e0b_9a53_c0d3_8f1e_7a21);
@@ -271,8 +279,100 @@ impl Executor {
     /// [`ExecuteError::Domain`] when the aggregate refuses, [`ExecuteError::KeyReused`] for an
     /// idempotency key sent with another request, [`ExecuteError::Conflict`] when every retry lost a
     /// race, [`ExecuteError::Store`] for storage failures.
-    #[tracing::instrument(skip_all, fields(aggregate.kind = A::TYPE, aggregate.id = aggregate_id, command = ctx.command))]
+    #[tracing::instrument(
+        name = "command",
+        skip_all,
+        fields(
+            command = ctx.command,
+            aggregate.kind = A::TYPE,
+            aggregate.id = aggregate_id,
+            complaint.id = tracing::field::Empty,
+            hostel.id = tracing::field::Empty,
+            user.id = %ctx.actor.id,
+            user.role = %ctx.actor.role,
+            correlation.id = %ctx.correlation_id,
+            trace.parent = ctx.traceparent.as_deref(),
+            event.type = tracing::field::Empty,
+            position = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        )
+    )]
     pub async fn execute<A, B, R>(
+        &self,
+        ctx: &CommandContext,
+        aggregate_id: &str,
+        preloaded: Option<Loaded<A>>,
+        status_code: u16,
+        build: B,
+        render: R,
+    ) -> Result<Outcome, ExecuteError<A::Error>>
+    where
+        A: Aggregate<Services = ()>,
+        A::Command: Send,
+        B: Fn(&A) -> Result<A::Command, A::Error> + Send + Sync,
+        R: Fn(&A) -> Value + Send + Sync,
+    {
+        let started = Instant::now();
+        let span = tracing::Span::current();
+        match A::TYPE {
+            COMPLAINT => {
+                span.record("complaint.id", aggregate_id);
+                span.record("hostel.id", ctx.hostel_id.as_deref());
+            }
+            HOSTEL => {
+                span.record(
+                    "hostel.id",
+                    ctx.hostel_id.as_deref().unwrap_or(aggregate_id),
+                );
+            }
+            _ => {
+                span.record("hostel.id", ctx.hostel_id.as_deref());
+            }
+        }
+        let mut conflicts = 0_u32;
+        let result = self
+            .attempt(
+                ctx,
+                aggregate_id,
+                preloaded,
+                status_code,
+                build,
+                render,
+                &mut conflicts,
+            )
+            .await;
+        let outcome = match &result {
+            Ok(outcome) if outcome.replayed => CommandOutcome::IdempotentReplay,
+            Ok(_) if conflicts > 0 => CommandOutcome::Retried,
+            Ok(_) => CommandOutcome::Ok,
+            Err(ExecuteError::Domain(_)) => CommandOutcome::Rejected,
+            Err(ExecuteError::Conflict) => CommandOutcome::Conflict,
+            Err(ExecuteError::KeyReused) => CommandOutcome::KeyReused,
+            Err(ExecuteError::Store(_)) => CommandOutcome::Error,
+        };
+        metrics::counter!(COMMANDS, "command" => ctx.command, "outcome" => outcome.as_str())
+            .increment(1);
+        metrics::histogram!(COMMAND_DURATION, "command" => ctx.command)
+            .record(started.elapsed().as_secs_f64());
+        span.record("outcome", outcome.as_str());
+        if let Ok(done) = &result {
+            span.record("position", done.position);
+            if !done.events.is_empty() {
+                let types: Vec<&str> = done.events.iter().map(|e| e.event_type.as_str()).collect();
+                span.record("event.type", types.join(",").as_str());
+            }
+        }
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            conflicts,
+            "command {}",
+            outcome.as_str()
+        );
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt<A, B, R>(
         &self,
         ctx: &CommandContext,
         aggregate_id: &str,
@@ -280,6 +380,7 @@ impl Executor {
         status_code: u16,
         build: B,
         render: R,
+        conflicts: &mut u32,
     ) -> Result<Outcome, ExecuteError<A::Error>>
     where
         A: Aggregate<Services = ()>,
@@ -358,8 +459,12 @@ impl Executor {
                 events,
                 idempotency,
             };
-            match self.store.append(append).await {
+            let appending = Instant::now();
+            let appended = self.store.append(append).await;
+            metrics::histogram!(APPEND_DURATION).record(appending.elapsed().as_secs_f64());
+            match appended {
                 Ok(recorded) => {
+                    metrics::counter!(EVENTS_APPENDED).increment(recorded.len() as u64);
                     let position = recorded.last().map_or(position, |e| e.global_position);
                     return Ok(Outcome {
                         aggregate_id: aggregate_id.to_owned(),
@@ -371,6 +476,9 @@ impl Executor {
                     });
                 }
                 Err(AppendError::Conflict) => {
+                    *conflicts += 1;
+                    metrics::counter!(COMMAND_CONFLICT_RETRIES, "command" => ctx.command)
+                        .increment(1);
                     tracing::debug!(attempt, "append conflict; deciding again on fresh state");
                     backoff(attempt).await;
                 }

@@ -33,12 +33,8 @@ pub const REPLICA_COOL_DOWN: Duration = Duration::from_secs(5);
 /// How long a query waits for a replica connection (a replica that does not answer is set aside).
 const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Metric: reads served by a replica.
-pub const READS_REPLICA: &str = "cms_reads_replica_total";
-/// Metric: reads that fell back to the primary, by reason (`unreachable`, `behind`).
-pub const READS_FALLBACK: &str = "cms_reads_primary_fallback_total";
-/// Metric: a replica's replay lag in seconds (label `replica`: its index in `CMS_DATABASE_READ_URLS`).
-pub const REPLICA_LAG_SECONDS: &str = "cms_replica_lag_seconds";
+// Declared with every other metric name in `crate::metrics::names`.
+pub use crate::metrics::names::{READS_FALLBACK, READS_REPLICA, REPLICA_LAG_SECONDS};
 
 /// One hot standby.
 #[derive(Debug)]
@@ -184,6 +180,11 @@ impl Reads {
                 .load(Ordering::Relaxed),
             primary_behind: self.served[Fallback::Behind as usize].load(Ordering::Relaxed),
         }
+    }
+
+    /// The replicas' pools (for the pool gauges).
+    pub fn replica_pools(&self) -> impl Iterator<Item = &PgPool> {
+        self.replicas.iter().map(|r| &r.pool)
     }
 
     /// How many replicas are configured.

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -192,6 +193,34 @@ async fn listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx:
 /// Follows the log for `projection` until the task is dropped or aborted. Storage errors are logged
 /// and retried after a pause; a failed projection waits (a rebuild restarts it).
 pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
+    let (_keep, stop) = watch::channel(false);
+    run_until(db, projection, config, stop).await;
+}
+
+/// Waits up to `pause` unless `stop` turns true first; returns whether to stop.
+async fn pause_or_stop(stop: &mut watch::Receiver<bool>, pause: impl std::future::Future) -> bool {
+    tokio::pin!(pause);
+    tokio::select! {
+        _ = &mut pause => {}
+        changed = stop.changed() => {
+            // A closed channel (the sender dropped) means nobody will ask to stop: just pause.
+            if changed.is_err() {
+                pause.await;
+            }
+        }
+    }
+    *stop.borrow()
+}
+
+/// [`run`] until `stop` turns true: a step (one batch, one transaction) in progress is finished and
+/// committed first, and nothing new is started, so a shutdown flushes the batch instead of rolling
+/// it back.
+pub async fn run_until(
+    db: ReadDb,
+    projection: Projection,
+    config: RunnerConfig,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut listener = match &db {
         ReadDb::Postgres(pool) => match listen(pool).await {
             Ok(listener) => Some(listener),
@@ -204,6 +233,10 @@ pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
     };
     let mut last_failure: Option<String> = None;
     loop {
+        if *stop.borrow() {
+            tracing::debug!(projection = projection.name(), "projector stopped");
+            return;
+        }
         let busy = match has_work(&db, projection).await {
             Ok(false) => false,
             Ok(true) => match step(&db, projection, config.batch_size).await {
@@ -221,13 +254,17 @@ pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
                 }
                 Err(error) => {
                     tracing::warn!(projection = projection.name(), %error, "projector step failed; retrying");
-                    tokio::time::sleep(config.poll_interval.max(Duration::from_millis(500))).await;
+                    let pause =
+                        tokio::time::sleep(config.poll_interval.max(Duration::from_millis(500)));
+                    pause_or_stop(&mut stop, pause).await;
                     false
                 }
             },
             Err(error) => {
                 tracing::warn!(projection = projection.name(), %error, "projector check failed; retrying");
-                tokio::time::sleep(config.poll_interval.max(Duration::from_millis(500))).await;
+                let pause =
+                    tokio::time::sleep(config.poll_interval.max(Duration::from_millis(500)));
+                pause_or_stop(&mut stop, pause).await;
                 false
             }
         };
@@ -238,25 +275,58 @@ pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
             Some(listener) => {
                 // A notification, the fallback poll, or a dropped connection (recv reconnects) all
                 // just lead to the next check.
-                let _ = tokio::time::timeout(config.poll_interval, listener.recv()).await;
+                let wait = tokio::time::timeout(config.poll_interval, listener.recv());
+                pause_or_stop(&mut stop, wait).await;
             }
-            None => tokio::time::sleep(config.poll_interval).await,
+            None => {
+                pause_or_stop(&mut stop, tokio::time::sleep(config.poll_interval)).await;
+            }
         }
     }
 }
 
-/// The running projectors; dropping it stops them.
+/// The running projectors; dropping it aborts them (an in-flight step rolls back), [`shutdown`]
+/// stops them after their current batch.
+///
+/// [`shutdown`]: Projectors::shutdown
 #[derive(Debug)]
 pub struct Projectors {
     tasks: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
 }
 
 impl Projectors {
-    /// Stops every projector (an in-flight step rolls back).
+    /// Stops every projector at once (an in-flight step rolls back).
     pub fn abort(&self) {
         for task in &self.tasks {
             task.abort();
         }
+    }
+
+    /// Asks every projector to stop after its current batch and waits up to `within` for them;
+    /// those still running then are aborted. Returns whether all stopped on their own.
+    pub async fn shutdown(mut self, within: Duration) -> bool {
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut self.tasks);
+        let aborts: Vec<_> = tasks.iter().map(JoinHandle::abort_handle).collect();
+        let all = join_all(tasks);
+        match tokio::time::timeout(within, all).await {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::warn!(?within, "projectors did not stop in time; aborting them");
+                for abort in aborts {
+                    abort.abort();
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Awaits every task (their results do not matter: a panicked projector has stopped too).
+async fn join_all(tasks: Vec<JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
     }
 }
 
@@ -268,14 +338,17 @@ impl Drop for Projectors {
 
 /// Starts one task per projection.
 pub fn spawn(db: &ReadDb, config: RunnerConfig) -> Projectors {
+    let (stop, stopping) = watch::channel(false);
     let tasks = Projection::ALL
         .into_iter()
         .map(|projection| {
             let span = tracing::info_span!("projector", projection = projection.name());
-            tokio::spawn(run(db.clone(), projection, config).instrument(span))
+            tokio::spawn(
+                run_until(db.clone(), projection, config, stopping.clone()).instrument(span),
+            )
         })
         .collect();
-    Projectors { tasks }
+    Projectors { tasks, stop }
 }
 
 /// What a rebuild did.

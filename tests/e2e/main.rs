@@ -12,6 +12,7 @@ mod dashboard;
 mod event_log;
 mod export;
 mod harness_selftest;
+mod ops;
 mod read_side;
 mod replicas;
 mod support;

@@ -34,6 +34,8 @@ where
         let actor = bearer_token(&parts.headers)
             .and_then(|token| verifier.verify(token))
             .map_err(|err| {
+                metrics::counter!(crate::metrics::names::AUTH_REJECTIONS, "reason" => err.reason())
+                    .increment(1);
                 tracing::debug!(auth.reason = err.reason(), "bearer token refused");
                 ApiError::from(err)
             })?;

@@ -1,6 +1,8 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (the database answers and every migration
-//! is applied; a stopped projection shows as `projections: degraded`; with replicas, each one's lag in
-//! seconds and events, `degraded` past 5 s or when unreachable), each with a JSON body per dependency.
+//! is applied; a stopped projection shows as `projections: degraded`; `projection_lag` gives each
+//! projection's distance to the log head, `degraded` past 100 events; with replicas, each one's lag
+//! in seconds and events, `degraded` past 5 s or when unreachable), each with a JSON body per
+//! dependency. Degraded checks never make the instance unready: commands still work.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -58,6 +60,22 @@ async fn replicas(reads: &crate::reads::Reads) -> String {
     format!("{verdict}: {}", parts.join(", "))
 }
 
+/// Each projection's distance to the log head, e.g. `ok: complaint_list 0, dashboard 3 events
+/// behind`; `degraded` when one is more than [`PROJECTION_LAG_DEGRADED`] events behind (the same
+/// threshold as the `CmsProjectionLagging` alert).
+fn projection_lag(rows: &[cms_projections::checkpoint::ProjectionStatus]) -> String {
+    let degraded = rows.iter().any(|r| r.lag > PROJECTION_LAG_DEGRADED);
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {}", r.projection, r.lag.max(0)))
+        .collect();
+    let verdict = if degraded { "degraded" } else { "ok" };
+    format!("{verdict}: {} events behind", parts.join(", "))
+}
+
+/// A projection further behind the log head than this many events is reported as degraded.
+const PROJECTION_LAG_DEGRADED: i64 = 100;
+
 /// A replica further behind than this is reported as degraded.
 const REPLICA_LAG_DEGRADED: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -82,26 +100,29 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<HealthRespon
     };
     // A stopped projection does not make the instance unready (commands still work), but it is
     // reported as degraded so operators see it.
-    let projections = match cms_projections::checkpoint::status(&store.read_db()).await {
-        Ok(rows) => {
-            let failed: Vec<&str> = rows
-                .iter()
-                .filter(|r| r.state == cms_projections::checkpoint::State::Failed)
-                .map(|r| r.projection)
-                .collect();
-            if failed.is_empty() {
-                "ok".to_owned()
-            } else {
-                format!("degraded: {} failed", failed.join(", "))
+    let (projections, projection_lag) =
+        match cms_projections::checkpoint::status(&store.read_db()).await {
+            Ok(rows) => {
+                let failed: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| r.state == cms_projections::checkpoint::State::Failed)
+                    .map(|r| r.projection)
+                    .collect();
+                let state = if failed.is_empty() {
+                    "ok".to_owned()
+                } else {
+                    format!("degraded: {} failed", failed.join(", "))
+                };
+                (state, projection_lag(&rows))
             }
-        }
-        Err(_) => "unknown".to_owned(),
-    };
+            Err(_) => ("unknown".to_owned(), "unknown".to_owned()),
+        };
     let ready = database == "ok" && migrations == "ok";
     let mut checks: std::collections::BTreeMap<&'static str, String> = [
         ("database", database),
         ("migrations", migrations),
         ("projections", projections),
+        ("projection_lag", projection_lag),
     ]
     .into();
     if state.reads.replica_count() > 0 {

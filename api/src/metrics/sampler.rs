@@ -1,0 +1,124 @@
+//! Gauges that are read, not counted: database pool sizes, the log head, each projection's position,
+//! lag and state, and each replica's lag. One task samples them every few seconds while the server
+//! runs (and once at start, so a scrape right away sees them).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cms_projections::checkpoint::{self, State};
+use cms_projections::db::ReadDb;
+
+use super::names::{
+    ConnectionState, Pool, DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, LOG_HEAD, PROJECTION_LAG,
+    PROJECTION_POSITION, PROJECTION_STATE, REPLICA_LAG_EVENTS,
+};
+use crate::reads::Reads;
+use crate::store::EventStore;
+
+/// How often the sampler reads.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// Size, idle and maximum of an sqlx pool, whatever its database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// The most connections it may open.
+    pub max: u32,
+}
+
+impl PoolStats {
+    fn of<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> Self {
+        PoolStats {
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        }
+    }
+
+    fn add(self, other: PoolStats) -> Self {
+        PoolStats {
+            size: self.size + other.size,
+            idle: self.idle + other.idle,
+            max: self.max + other.max,
+        }
+    }
+}
+
+/// The write pool's and the read pool's stats: SQLite's writer and readers; PostgreSQL's primary,
+/// and its replicas together (or the primary again when there are none, since queries run there).
+pub fn pool_stats(store: &EventStore, reads: &Reads) -> [(Pool, PoolStats); 2] {
+    let (write, read) = match store {
+        EventStore::Postgres(s) => {
+            let primary = PoolStats::of(s.pool());
+            let replicas = reads
+                .replica_pools()
+                .map(PoolStats::of)
+                .fold(None, |sum: Option<PoolStats>, p| {
+                    Some(sum.map_or(p, |s| s.add(p)))
+                });
+            (primary, replicas.unwrap_or(primary))
+        }
+        EventStore::Sqlite(s) => (PoolStats::of(s.pool()), PoolStats::of(s.read_pool())),
+    };
+    [(Pool::Write, write), (Pool::Read, read)]
+}
+
+/// Records the pool gauges once.
+pub fn sample_pools(store: &EventStore, reads: &Reads) {
+    for (pool, stats) in pool_stats(store, reads) {
+        let label = pool.as_str();
+        metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => label, "state" => ConnectionState::Idle.as_str())
+            .set(f64::from(stats.idle));
+        metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => label, "state" => ConnectionState::InUse.as_str())
+            .set(f64::from(stats.size.saturating_sub(stats.idle)));
+        metrics::gauge!(DB_POOL_MAX_CONNECTIONS, "pool" => label).set(f64::from(stats.max));
+    }
+}
+
+/// Records the log head and each projection's position, lag and state once.
+///
+/// # Errors
+/// The database cannot be asked.
+#[allow(clippy::cast_precision_loss)]
+pub async fn sample_projections(db: &ReadDb) -> Result<(), sqlx::Error> {
+    let rows = checkpoint::status(db).await?;
+    if let Some(first) = rows.first() {
+        metrics::gauge!(LOG_HEAD).set(first.head as f64);
+    }
+    for row in rows {
+        metrics::gauge!(PROJECTION_POSITION, "projection" => row.projection)
+            .set(row.position as f64);
+        metrics::gauge!(PROJECTION_LAG, "projection" => row.projection).set(row.lag.max(0) as f64);
+        for state in [State::Running, State::Failed] {
+            let value = if row.state == state { 1.0 } else { 0.0 };
+            metrics::gauge!(PROJECTION_STATE, "projection" => row.projection, "state" => state.as_str())
+                .set(value);
+        }
+    }
+    Ok(())
+}
+
+/// Samples everything every [`SAMPLE_EVERY`] until the task is dropped (replica lag gauges are
+/// recorded by [`Reads::replica_lag`]).
+pub async fn run(store: EventStore, reads: Arc<Reads>) {
+    let db = store.read_db();
+    loop {
+        sample_pools(&store, &reads);
+        if let Err(error) = sample_projections(&db).await {
+            tracing::warn!(%error, "metrics: cannot read the projections' status");
+        }
+        if reads.replica_count() > 0 {
+            for (index, lag) in reads.replica_lag().await.into_iter().enumerate() {
+                if let Some(events) = lag.events {
+                    #[allow(clippy::cast_precision_loss)]
+                    metrics::gauge!(REPLICA_LAG_EVENTS, "replica" => index.to_string())
+                        .set(events as f64);
+                }
+            }
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
+}

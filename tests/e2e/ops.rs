@@ -1,0 +1,172 @@
+//! Operations through the HTTP API: the caller's `traceparent` travels into the metadata of the
+//! events its command wrote (one trace links the request and its events), and every response, even
+//! a refusal or a 404, carries a request id.
+
+use cms_domain::actor::Role;
+use cms_tests::Backend;
+use reqwest::StatusCode;
+
+use crate::support::{file_body, TestApp, HOSTEL};
+
+const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+#[tokio::test]
+async fn ops_a_commands_traceparent_is_stored_in_the_metadata_of_its_events() {
+    for backend in Backend::ALL {
+        // Arrange
+        let app = TestApp::spawn_without_projectors(backend).await;
+        app.seed_hostel().await;
+        let token = app.token(Role::Resident, "res-1", &[HOSTEL]);
+        let before = app.head().await;
+
+        // Act: one command with a trace context, one without.
+        let traced = app
+            .send(
+                app.client
+                    .post(format!("{}/v1/complaints", app.base))
+                    .bearer_auth(&token)
+                    .header("traceparent", TRACEPARENT)
+                    .json(&file_body()),
+            )
+            .await;
+        let untraced = app.post("/v1/complaints", &token, file_body()).await;
+
+        // Assert
+        assert_eq!(
+            traced.status,
+            StatusCode::CREATED,
+            "{backend}: {:?}",
+            traced.body
+        );
+        assert_eq!(untraced.status, StatusCode::CREATED, "{backend}");
+        let events = app.store.read_log(before, 100).await.unwrap();
+        let of = |id: &serde_json::Value| -> Vec<serde_json::Value> {
+            events
+                .iter()
+                .filter(|e| e.aggregate_id == id.as_str().unwrap())
+                .map(|e| e.metadata.clone())
+                .collect()
+        };
+        let traced_events = of(&traced.body["complaint_id"]);
+        assert!(!traced_events.is_empty(), "{backend}");
+        for metadata in traced_events {
+            assert_eq!(
+                metadata["traceparent"], TRACEPARENT,
+                "{backend}: {metadata}"
+            );
+            assert_eq!(metadata["command"], "FileComplaint", "{backend}");
+        }
+        for metadata in of(&untraced.body["complaint_id"]) {
+            assert!(
+                metadata.get("traceparent").is_none(),
+                "{backend}: {metadata}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn ops_every_response_carries_a_request_id_and_a_callers_id_is_kept() {
+    // Arrange
+    let app = TestApp::spawn_without_projectors(Backend::Sqlite).await;
+    let paths = ["/healthz", "/readyz", "/v1/complaints", "/no/such/route"];
+
+    for path in paths {
+        // Act
+        let url = format!("{}{path}", app.base);
+        let fresh = app.send(app.client.get(&url)).await;
+        let kept = app
+            .send(
+                app.client
+                    .get(&url)
+                    .header("x-request-id", "caller-chosen-id"),
+            )
+            .await;
+
+        // Assert: a new UUID when the caller sent none, the caller's own otherwise.
+        let id = fresh.headers["x-request-id"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{path}: {id}");
+        assert_eq!(kept.headers["x-request-id"], "caller-chosen-id", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn ops_readyz_reports_each_projections_lag_and_degrades_past_100_events() {
+    // Arrange: nothing runs the projections, so they stay at 0 while the log grows.
+    let app = TestApp::spawn_without_projectors(Backend::Sqlite).await;
+    app.seed_hostel().await;
+    let head = app.head().await;
+
+    // Act
+    let small = app.get("/readyz", "").await;
+    let token = app.token(Role::Resident, "res-1", &[HOSTEL]);
+    while app.head().await <= 100 {
+        let filed = app.post("/v1/complaints", &token, file_body()).await;
+        assert_eq!(filed.status, StatusCode::CREATED);
+    }
+    let big_head = app.head().await;
+    let big = app.get("/readyz", "").await;
+
+    // Assert: a lag is reported per projection; past 100 events it is degraded, yet still ready.
+    assert_eq!(small.status, StatusCode::OK);
+    assert_eq!(
+        small.body["checks"]["projection_lag"],
+        format!("ok: complaint_list {head}, event_counts {head}, dashboard {head} events behind"),
+        "{:?}",
+        small.body
+    );
+    assert_eq!(big.status, StatusCode::OK);
+    assert_eq!(big.body["status"], "ok");
+    assert_eq!(
+        big.body["checks"]["projection_lag"],
+        format!(
+            "degraded: complaint_list {big_head}, event_counts {big_head}, dashboard {big_head} events behind"
+        )
+    );
+}
+
+#[tokio::test]
+async fn ops_projectors_asked_to_stop_finish_their_batch_at_once_and_move_no_further() {
+    use cms_projections::checkpoint;
+    use cms_projections::runner::{self, RunnerConfig};
+    use cms_projections::Projection;
+    use std::time::{Duration, Instant};
+
+    for backend in Backend::ALL {
+        // Arrange: projectors that poll only every 30 s, caught up with a small log.
+        let app = TestApp::spawn_without_projectors(backend).await;
+        app.seed_hostel().await;
+        let db = app.store.read_db();
+        let config = RunnerConfig {
+            batch_size: 2,
+            poll_interval: Duration::from_secs(30),
+        };
+        let projectors = runner::spawn(&db, config);
+        let head = app.head().await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for projection in Projection::ALL {
+            while checkpoint::current(&db, projection).await.unwrap().position < head {
+                assert!(
+                    Instant::now() < deadline,
+                    "{backend}: {projection} never caught up"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+
+        // Act: stop them while they wait for their next poll.
+        let asked = Instant::now();
+        let stopped = projectors.shutdown(Duration::from_secs(10)).await;
+        let took = asked.elapsed();
+        app.file("res-1").await;
+
+        // Assert: they stopped on their own, without waiting out the poll, and no longer follow.
+        assert!(stopped, "{backend}");
+        assert!(took < Duration::from_secs(5), "{backend}: {took:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for projection in Projection::ALL {
+            let checkpoint = checkpoint::current(&db, projection).await.unwrap();
+            assert_eq!(checkpoint.position, head, "{backend}: {projection}");
+        }
+    }
+}
