@@ -111,7 +111,7 @@ async fn ops_readyz_reports_each_projections_lag_and_degrades_past_100_events() 
     assert_eq!(small.status, StatusCode::OK);
     assert_eq!(
         small.body["checks"]["projection_lag"],
-        format!("ok: complaint_list {head}, event_counts {head}, dashboard {head} events behind"),
+        format!("ok: complaint_list {head}, complaint_detail {head}, event_counts {head}, dashboard {head} events behind"),
         "{:?}",
         small.body
     );
@@ -120,7 +120,7 @@ async fn ops_readyz_reports_each_projections_lag_and_degrades_past_100_events() 
     assert_eq!(
         big.body["checks"]["projection_lag"],
         format!(
-            "degraded: complaint_list {big_head}, event_counts {big_head}, dashboard {big_head} events behind"
+            "degraded: complaint_list {big_head}, complaint_detail {big_head}, event_counts {big_head}, dashboard {big_head} events behind"
         )
     );
 }

@@ -102,8 +102,16 @@ fn the_exposition_after_real_traffic_passes_promtool_and_has_labelled_series() {
     );
     assert!((400..500).contains(&refused.status), "{}", refused.body);
     let path = format!("/v1/complaints/{complaint}");
+    let position = filed.json()["position"].as_i64().unwrap().to_string();
     assert_eq!(
-        send(api, "GET", &path, &[("Authorization", &bearer)], None).status,
+        send(
+            api,
+            "GET",
+            &path,
+            &[("Authorization", &bearer), ("Min-Position", &position)],
+            None
+        )
+        .status,
         200
     );
     assert_eq!(
