@@ -14,6 +14,7 @@ mod domain_errors;
 pub mod error;
 pub mod executor;
 pub mod objects;
+pub mod photos;
 pub mod projections;
 pub mod routes;
 pub mod store;
