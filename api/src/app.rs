@@ -17,6 +17,7 @@ use crate::audit::AuditSigner;
 use crate::auth::JwtVerifier;
 use crate::error;
 use crate::executor::Executor;
+use crate::objects::ObjectStore;
 use crate::routes;
 
 /// Everything a request handler may need, cheap to clone.
@@ -26,6 +27,8 @@ pub struct AppState {
     pub verifier: Arc<JwtVerifier>,
     /// Signs audit checkpoints; its public half is served at `/v1/audit/key`.
     pub audit_signer: Option<Arc<AuditSigner>>,
+    /// Photos, thumbnails and audit checkpoint copies.
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 impl FromRef<AppState> for Arc<JwtVerifier> {

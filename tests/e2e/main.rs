@@ -12,6 +12,7 @@ mod dashboard;
 mod event_log;
 mod export;
 mod harness_selftest;
+mod photos;
 mod read_side;
 mod support;
 mod surface;

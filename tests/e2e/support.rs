@@ -8,6 +8,7 @@ use cms_api::app::{self, AppState, Limits};
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
 use cms_api::executor::Executor;
+use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::store::EventStore;
 use cms_domain::actor::Role;
 use cms_tests::{Backend, TestDatabase};
@@ -52,6 +53,9 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<()>,
     /// The projectors `cms serve` would run (absent when a test drives them itself).
     pub projectors: Option<cms_projections::runner::Projectors>,
+    /// Where photos go (a temp folder unless the test gave another store).
+    pub objects: Arc<dyn ObjectStore>,
+    _objects_dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for TestApp {
@@ -73,8 +77,34 @@ impl TestApp {
         app
     }
 
+    /// Starts CMS on a fresh database of `backend` with `objects` as its object store, projectors
+    /// running.
+    pub async fn spawn_with_objects(backend: Backend, objects: Arc<dyn ObjectStore>) -> Self {
+        let mut app = Self::start(backend, objects, None).await;
+        let db = app.store.read_db();
+        let config = cms_projections::runner::RunnerConfig {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(20),
+        };
+        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        app
+    }
+
     /// Starts CMS on a fresh database of `backend`; nothing runs the projections.
     pub async fn spawn_without_projectors(backend: Backend) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("cms-test-objects-")
+            .tempdir()
+            .unwrap();
+        let objects: Arc<dyn ObjectStore> = Arc::new(LocalFolder::new(dir.path().join("objects")));
+        Self::start(backend, objects, Some(dir)).await
+    }
+
+    async fn start(
+        backend: Backend,
+        objects: Arc<dyn ObjectStore>,
+        objects_dir: Option<tempfile::TempDir>,
+    ) -> Self {
         let db = TestDatabase::new(backend).await;
         let store = EventStore::connect(db.url(), 5).await.unwrap();
         store.migrate().await.unwrap();
@@ -88,6 +118,7 @@ impl TestApp {
             executor: Arc::new(Executor::new(store.clone())),
             verifier: Arc::new(verifier),
             audit_signer: Some(Arc::new(audit_signer())),
+            objects: objects.clone(),
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
@@ -108,6 +139,8 @@ impl TestApp {
             _db: db,
             server,
             projectors: None,
+            objects,
+            _objects_dir: objects_dir,
         }
     }
 

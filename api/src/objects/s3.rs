@@ -342,6 +342,8 @@ impl ObjectStore for S3Store {
             .key(key)
             .content_type(content_type)
             .content_length(length)
+            // Signed too: the URL can create the object but never replace it.
+            .if_none_match("*")
             .presigned(Self::presigning(ttl)?)
             .await
             .map_err(|e| remote("presign PutObject", key, &e))?;

@@ -175,12 +175,20 @@ mod tests {
     }
 
     #[test]
-    fn truncated_and_foreign_bytes_are_refused() {
+    fn headers_without_image_data_and_foreign_bytes_are_refused() {
         let bytes = jpeg(300, 300);
         assert!(matches!(
-            render(&bytes[..bytes.len() / 3]),
+            render(&bytes[..40]),
             Err(RenderError::Undecodable(_))
         ));
         assert_eq!(render(b"<svg/>"), Err(RenderError::Unsupported));
+    }
+
+    #[test]
+    fn a_declared_giant_is_refused_by_the_limits() {
+        let mut bytes = jpeg(16, 16);
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bytes[sof + 5..sof + 9].copy_from_slice(&[0xC3, 0x50, 0xC3, 0x50]); // 50,000 x 50,000
+        assert!(matches!(render(&bytes), Err(RenderError::TooLarge(_))));
     }
 }
