@@ -363,10 +363,12 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
 async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
     if let Some(config) = settings.s3_config()? {
         let store = S3Store::new(&config);
-        store
-            .check_bucket()
-            .await
-            .with_context(|| format!("opening the S3 bucket {} at {}", config.bucket, config.endpoint))?;
+        store.check_bucket().await.with_context(|| {
+            format!(
+                "opening the S3 bucket {} at {}",
+                config.bucket, config.endpoint
+            )
+        })?;
         return Ok(Arc::new(store));
     }
     settings.object_store()

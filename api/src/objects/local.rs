@@ -200,7 +200,10 @@ mod tests {
         assert!(store.open("p/none").await.unwrap().is_none());
         let ttl = Duration::from_secs(60);
         assert_eq!(store.presign_get("p/big", ttl).await.unwrap(), None);
-        assert_eq!(store.presign_put("p/x", "image/png", 3, ttl).await.unwrap(), None);
+        assert_eq!(
+            store.presign_put("p/x", "image/png", 3, ttl).await.unwrap(),
+            None
+        );
     }
 
     #[tokio::test]

@@ -109,7 +109,8 @@ pub trait ObjectStore: Debug + Send + Sync {
     ///
     /// # Errors
     /// An invalid key or a signing failure.
-    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<Option<Presigned>, ObjectError>;
+    async fn presign_get(&self, key: &str, ttl: Duration)
+        -> Result<Option<Presigned>, ObjectError>;
 
     /// A PUT of exactly `length` bytes of `content_type` to `key` that a client may send directly
     /// for `ttl`; the content type and length are signed, so another type or size is refused by the

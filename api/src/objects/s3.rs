@@ -156,7 +156,13 @@ impl S3Store {
         if self.check_bucket().await.is_ok() {
             return Ok(());
         }
-        match self.client.create_bucket().bucket(&self.bucket).send().await {
+        match self
+            .client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
                 let owned = e.as_service_error().is_some_and(|s| {
@@ -236,7 +242,8 @@ impl ObjectStore for S3Store {
             .await
         {
             Ok(head) => Ok(Some(
-                head.content_length().map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+                head.content_length()
+                    .map_or(0, |n| u64::try_from(n).unwrap_or(0)),
             )),
             Err(e) if status_of(&e) == Some(404) => Ok(None),
             Err(e) => Err(remote("HeadObject", key, &e)),
@@ -308,7 +315,11 @@ impl ObjectStore for S3Store {
         Ok(keys)
     }
 
-    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<Option<Presigned>, ObjectError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<Presigned>, ObjectError> {
         check_key(key)?;
         let request = self
             .client

@@ -105,8 +105,7 @@ const CLAIM_SQLITE: &str = "UPDATE photo_jobs SET deliveries = deliveries + 1, v
      RETURNING position, complaint_id, photo_id, deliveries";
 const INSERT_JOB: &str = "INSERT INTO photo_jobs (position, complaint_id, photo_id, visible_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (position) DO NOTHING";
-const MOVE_FEED_PG: &str =
-    "UPDATE photo_job_feed SET last_position = GREATEST(last_position, $1)";
+const MOVE_FEED_PG: &str = "UPDATE photo_job_feed SET last_position = GREATEST(last_position, $1)";
 const MOVE_FEED_SQLITE: &str = "UPDATE photo_job_feed SET last_position = MAX(last_position, $1)";
 const FEED: &str = "SELECT last_position FROM photo_job_feed";
 const ACK: &str = "UPDATE photo_jobs SET done_at = $1 WHERE position = $2";
@@ -142,16 +141,16 @@ impl LogPhotoJobs {
         let jobs: Vec<(i64, String, String)> = events
             .iter()
             .filter(|e| e.aggregate_type == "Complaint" && e.event_type == "PhotoAttached")
-            .filter_map(|e| {
-                match serde_json::from_value::<ComplaintEvent>(e.payload.clone()) {
+            .filter_map(
+                |e| match serde_json::from_value::<ComplaintEvent>(e.payload.clone()) {
                     Ok(ComplaintEvent::PhotoAttached { photo_id, .. }) => Some((
                         e.global_position,
                         e.aggregate_id.clone(),
                         photo_id.to_string(),
                     )),
                     _ => None,
-                }
-            })
+                },
+            )
             .collect();
         macro_rules! write_batch {
             ($pool:expr, $move_feed:expr) => {{
@@ -197,8 +196,9 @@ impl LogPhotoJobs {
         };
         row.map(|row| {
             let parse = |what: &str, text: &str| {
-                text.parse::<uuid::Uuid>()
-                    .map_err(|_| JobsError::Source(format!("job {}: bad {what} {text:?}", row.position)))
+                text.parse::<uuid::Uuid>().map_err(|_| {
+                    JobsError::Source(format!("job {}: bad {what} {text:?}", row.position))
+                })
             };
             Ok(PhotoJob {
                 id: row.position,
@@ -213,10 +213,18 @@ impl LogPhotoJobs {
     async fn set(&self, sql: &str, time: i64, job: &PhotoJob) -> Result<(), JobsError> {
         match &self.store {
             EventStore::Postgres(s) => {
-                sqlx::query(sql).bind(time).bind(job.id).execute(s.pool()).await?;
+                sqlx::query(sql)
+                    .bind(time)
+                    .bind(job.id)
+                    .execute(s.pool())
+                    .await?;
             }
             EventStore::Sqlite(s) => {
-                sqlx::query(sql).bind(time).bind(job.id).execute(s.pool()).await?;
+                sqlx::query(sql)
+                    .bind(time)
+                    .bind(job.id)
+                    .execute(s.pool())
+                    .await?;
             }
         }
         Ok(())

@@ -113,11 +113,23 @@ mod tests {
 
     #[test]
     fn formats_are_judged_by_their_signature_only() {
-        assert_eq!(ImageKind::sniff(b"\xFF\xD8\xFF\xE0rest"), Some(ImageKind::Jpeg));
-        assert_eq!(ImageKind::sniff(b"\x89PNG\r\n\x1a\nrest"), Some(ImageKind::Png));
-        assert_eq!(ImageKind::sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageKind::Webp));
+        assert_eq!(
+            ImageKind::sniff(b"\xFF\xD8\xFF\xE0rest"),
+            Some(ImageKind::Jpeg)
+        );
+        assert_eq!(
+            ImageKind::sniff(b"\x89PNG\r\n\x1a\nrest"),
+            Some(ImageKind::Png)
+        );
+        assert_eq!(
+            ImageKind::sniff(b"RIFF\x10\0\0\0WEBPVP8 "),
+            Some(ImageKind::Webp)
+        );
         assert_eq!(ImageKind::sniff(b"RIFF\x10\0\0\0WAVEfmt "), None);
-        assert_eq!(ImageKind::sniff(b"<svg xmlns='http://www.w3.org/2000/svg'>"), None);
+        assert_eq!(
+            ImageKind::sniff(b"<svg xmlns='http://www.w3.org/2000/svg'>"),
+            None
+        );
         assert_eq!(ImageKind::sniff(b"GIF89a"), None);
         assert_eq!(ImageKind::sniff(b"\xFF\xD8"), None);
         assert_eq!(ImageKind::sniff(b""), None);

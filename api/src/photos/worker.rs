@@ -202,10 +202,13 @@ impl Thumbnailer {
                 height: rendition.height,
             });
         }
-        self.record(job, ComplaintAction::RecordThumbnail {
-            photo_id,
-            thumbnails,
-        })
+        self.record(
+            job,
+            ComplaintAction::RecordThumbnail {
+                photo_id,
+                thumbnails,
+            },
+        )
         .await
         .map_err(Attempt::Transient)?;
         Ok(Disposition::Generated)

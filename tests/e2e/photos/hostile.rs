@@ -7,7 +7,9 @@ use std::time::Duration;
 use cms_tests::Backend;
 use reqwest::StatusCode;
 
-use super::{assert_clean_jpeg, fetch_rendition, filed, jpeg, photo_id, settled, spawn_worker, upload};
+use super::{
+    assert_clean_jpeg, fetch_rendition, filed, jpeg, photo_id, settled, spawn_worker, upload,
+};
 use crate::support::TestApp;
 
 /// A TIFF IFD entry, big-endian.
@@ -80,7 +82,11 @@ fn photos_the_decoder_refuses_a_declared_giant_before_allocating() {
         "{error:?}"
     );
     let exif = cms_api::photos::render::decode_upright(&gps_rotated_jpeg()).unwrap();
-    assert_eq!((exif.width(), exif.height()), (100, 200), "orientation 6 turns it upright");
+    assert_eq!(
+        (exif.width(), exif.height()),
+        (100, 200),
+        "orientation 6 turns it upright"
+    );
 }
 
 fn is_red(pixel: image::Rgb<u8>) -> bool {
@@ -115,8 +121,21 @@ async fn hostile_images_are_refused_or_served_re_encoded(backend: Backend) {
         ("truncated", truncated),
         ("header-only", header_only),
     ] {
-        let answer = upload(&app, &reporter, &complaint, "before", &format!("{name}.jpg"), bytes).await;
-        assert_eq!(answer.status, StatusCode::CREATED, "{name}: {:?}", answer.body);
+        let answer = upload(
+            &app,
+            &reporter,
+            &complaint,
+            "before",
+            &format!("{name}.jpg"),
+            bytes,
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{name}: {:?}",
+            answer.body
+        );
         photos.push((name, photo_id(&answer)));
     }
 
@@ -127,7 +146,10 @@ async fn hostile_images_are_refused_or_served_re_encoded(backend: Backend) {
                 assert_eq!(status, "failed", "{name}: {listed:?}");
                 assert!(listed["failure"].as_str().unwrap().len() > 5);
                 let refused = app
-                    .get(&format!("/v1/complaints/{complaint}/photos/{photo}?size=thumb"), &reporter)
+                    .get(
+                        &format!("/v1/complaints/{complaint}/photos/{photo}?size=thumb"),
+                        &reporter,
+                    )
                     .await;
                 assert_eq!(
                     (refused.status, refused.code()),
@@ -144,7 +166,10 @@ async fn hostile_images_are_refused_or_served_re_encoded(backend: Backend) {
                     assert_eq!(served.status, StatusCode::OK, "{name} {size}");
                     assert_clean_jpeg(&served.bytes);
                     let text = String::from_utf8_lossy(&served.bytes);
-                    assert!(!text.contains("PK\u{3}\u{4}") && !text.contains("<script"), "{name} {size}");
+                    assert!(
+                        !text.contains("PK\u{3}\u{4}") && !text.contains("<script"),
+                        "{name} {size}"
+                    );
                     assert!(!text.contains("Exif"), "{name} {size}");
                 }
             }
@@ -156,8 +181,16 @@ async fn hostile_images_are_refused_or_served_re_encoded(backend: Backend) {
     let upright = image::load_from_memory(&original.bytes).unwrap().to_rgb8();
     assert_eq!(upright.dimensions(), (100, 200), "orientation applied");
     // Stored left red / right blue; turned 90 degrees clockwise the top is red, the bottom blue.
-    assert!(is_red(*upright.get_pixel(50, 30)), "{:?}", upright.get_pixel(50, 30));
-    assert!(is_blue(*upright.get_pixel(50, 170)), "{:?}", upright.get_pixel(50, 170));
+    assert!(
+        is_red(*upright.get_pixel(50, 30)),
+        "{:?}",
+        upright.get_pixel(50, 30)
+    );
+    assert!(
+        is_blue(*upright.get_pixel(50, 170)),
+        "{:?}",
+        upright.get_pixel(50, 170)
+    );
     let thumb = fetch_rendition(&app, &reporter, &complaint, gps, "thumb").await;
     assert_eq!(assert_clean_jpeg(&thumb.bytes), (100, 200));
     worker.abort();

@@ -212,7 +212,10 @@ pub fn assert_clean_jpeg(bytes: &[u8]) -> (u32, u32) {
             "marker {forbidden:#x} in {markers:x?}"
         );
     }
-    assert!(bytes.ends_with(&[0xFF, 0xD9]), "data after the end of the image");
+    assert!(
+        bytes.ends_with(&[0xFF, 0xD9]),
+        "data after the end of the image"
+    );
     let image = image::load_from_memory_with_format(bytes, ImageFormat::Jpeg).unwrap();
     (image.width(), image.height())
 }
@@ -231,7 +234,11 @@ pub async fn assign_to_plumber(app: &TestApp, complaint: &str) {
         ("assign", json!({ "assignee": "staff-p" })),
     ] {
         let answer = app
-            .post(&format!("/v1/complaints/{complaint}/{route}"), &warden, body)
+            .post(
+                &format!("/v1/complaints/{complaint}/{route}"),
+                &warden,
+                body,
+            )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{route}: {:?}", answer.body);
     }

@@ -23,6 +23,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::executor::Outcome;
+use crate::objects::ObjectError;
 use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
 use crate::routes::command::{CommandHeaders, CommandResponse};
 use crate::routes::complaints::load_visible;
@@ -53,6 +54,25 @@ struct Intent {
     sha256: String,
     by: UserId,
     expires_at: DateTime<Utc>,
+}
+
+impl Intent {
+    /// The same photo declared by the same caller (the expiry may differ).
+    fn same_declaration(&self, other: &Intent) -> bool {
+        (
+            self.role,
+            &self.content_type,
+            self.size,
+            &self.sha256,
+            &self.by,
+        ) == (
+            other.role,
+            &other.content_type,
+            other.size,
+            &other.sha256,
+            &other.by,
+        )
+    }
 }
 
 fn unavailable() -> ApiError {
@@ -94,7 +114,13 @@ pub(super) async fn create_upload(
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let photo_id = PhotoId::new(
         headers
-            .context(&actor, "RequestPhotoUpload", &id.to_string(), &request, None)
+            .context(
+                &actor,
+                "RequestPhotoUpload",
+                &id.to_string(),
+                &request,
+                None,
+            )
             .new_aggregate_id("photo"),
     );
     let photo = NewPhoto {
@@ -113,8 +139,8 @@ pub(super) async fn create_upload(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(unavailable)?;
-    let expires_at = Utc::now()
-        + chrono::Duration::from_std(PRESIGNED_PUT_TTL).map_err(ApiError::internal)?;
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(PRESIGNED_PUT_TTL).map_err(ApiError::internal)?;
     let intent = Intent {
         role,
         content_type: kind.content_type().to_owned(),
@@ -124,11 +150,27 @@ pub(super) async fn create_upload(
         expires_at,
     };
     let intent_json = serde_json::to_vec(&intent).map_err(ApiError::internal)?;
-    state
-        .objects
-        .put_if_absent(&keys::intent(id, photo_id), &intent_json)
-        .await
-        .map_err(ApiError::internal)?;
+    let intent_key = keys::intent(id, photo_id);
+    match state.objects.put_if_absent(&intent_key, &intent_json).await {
+        Ok(_) => {}
+        // A retry with the same Idempotency-Key names the same photo: the declaration must match.
+        Err(ObjectError::Conflict(_)) => {
+            let stored = state
+                .objects
+                .get(&intent_key)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::internal(format!("intent {intent_key} vanished")))?;
+            let stored: Intent = serde_json::from_slice(&stored).map_err(ApiError::internal)?;
+            if !stored.same_declaration(&intent) {
+                return Err(ApiError::unprocessable(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used to declare a different upload",
+                ));
+            }
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    }
     let headers: serde_json::Map<String, serde_json::Value> = presigned
         .headers
         .into_iter()
@@ -183,7 +225,8 @@ pub(super) async fn complete_upload(
     if let Some(photo) = loaded.state.state().and_then(|s| s.photo(&photo_id)) {
         return Ok(already_attached(id, &loaded, photo));
     }
-    let not_found = || ApiError::not_found("upload_not_found", "no upload with this id was requested");
+    let not_found =
+        || ApiError::not_found("upload_not_found", "no upload with this id was requested");
     let intent = state
         .objects
         .get(&keys::intent(id, photo_id))

@@ -154,7 +154,10 @@ pub(super) async fn get_photo(
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
             (header::CONTENT_LENGTH, HeaderValue::from(body.size)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=60"),
+            ),
         ],
         Body::from_stream(body.stream),
     )

@@ -25,7 +25,10 @@ fn from_multipart_error(error: &axum::extract::multipart::MultipartError) -> Api
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         too_large()
     } else {
-        invalid_multipart(format!("the multipart body could not be read: {}", error.body_text()))
+        invalid_multipart(format!(
+            "the multipart body could not be read: {}",
+            error.body_text()
+        ))
     }
 }
 
@@ -65,7 +68,8 @@ async fn read_form(mut multipart: Multipart) -> Result<Form, ApiError> {
             }
         }
     }
-    let role = role.ok_or_else(|| invalid_multipart("the `role` field (before or after) is missing"))?;
+    let role =
+        role.ok_or_else(|| invalid_multipart("the `role` field (before or after) is missing"))?;
     let bytes = bytes.ok_or_else(|| invalid_multipart("the `file` field is missing"))?;
     if bytes.is_empty() {
         return Err(ApiError::unprocessable("empty_photo", "the file is empty"));
@@ -100,7 +104,10 @@ pub(super) async fn upload_photo(
         ApiError::new(
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("expected `multipart/form-data` with fields `role` and `file` ({})", e.body_text()),
+            format!(
+                "expected `multipart/form-data` with fields `role` and `file` ({})",
+                e.body_text()
+            ),
         )
     })?;
     // Scope first: a caller who may not see the complaint learns nothing, not even about the form.
@@ -113,7 +120,13 @@ pub(super) async fn upload_photo(
     }
     // With an Idempotency-Key the id is derived from it, so a retried request names the same photo.
     let photo_id = headers
-        .context(&actor, "AttachPhoto", &id.to_string(), &serde_json::json!({}), None)
+        .context(
+            &actor,
+            "AttachPhoto",
+            &id.to_string(),
+            &serde_json::json!({}),
+            None,
+        )
         .new_aggregate_id("photo");
     let photo = NewPhoto {
         photo_id: PhotoId::new(photo_id),
