@@ -119,10 +119,14 @@ fn encode(image: &DynamicImage) -> Result<Rendition, RenderError> {
     })
 }
 
-/// `image` scaled down (never up) to fit `edge` x `edge`, keeping its aspect ratio.
+/// `image` scaled down (never up) to fit `edge` x `edge`, keeping its aspect ratio. Large
+/// reductions use the crate's area-averaging `thumbnail` (several times faster than a triangle
+/// filter over 12 megapixels, and as smooth when shrinking that much); small ones a triangle filter.
 fn fit(image: &DynamicImage, edge: u32) -> DynamicImage {
     if image.width() <= edge && image.height() <= edge {
         image.clone()
+    } else if image.width().max(image.height()) >= 2 * edge {
+        image.thumbnail(edge, edge)
     } else {
         image.resize(edge, edge, FilterType::Triangle)
     }
