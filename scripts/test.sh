@@ -4,8 +4,9 @@
 #   1. cargo fmt --check           2. cargo clippy -D warnings (all targets, --locked)
 #   3. PostgreSQL for the tests    (CMS_TEST_DATABASE_URL, else 127.0.0.1:5432, else a private cluster)
 #   4. promtool for the metrics and alert-rule tests (PROMTOOL, else PATH, else installed once)
-#   5. cargo nextest run --workspace (cargo test when nextest is absent)
-#   6. cargo test --doc
+#   5. s3s-fs for the photo tests  (CMS_TEST_S3S_FS, else the cached binary, else cargo install once)
+#   6. cargo nextest run --workspace (cargo test when nextest is absent)
+#   7. cargo test --doc
 #
 # Every step runs even when an earlier one failed (so one run shows every problem); the script exits
 # non-zero when any step failed. Output of passing steps is kept in $CMS_TEST_LOG_DIR and not printed;
@@ -14,6 +15,8 @@
 #   CMS_TEST_DATABASE_URL      PostgreSQL server URL the tests create their databases on
 #   CMS_TEST_FORCE_PRIVATE_PG  1 = always start a private PostgreSQL cluster
 #   PROMTOOL                   promtool to use (default: the one on PATH, else installed to /usr/local/bin)
+#   CMS_TEST_S3S_FS            the s3s-fs binary (default: $CMS_TOOLS_DIR/s3s-fs-0.14.1/bin/s3s-fs)
+#   CMS_TOOLS_DIR              cache of test tools (default /root/.cache/cms-tools)
 #   CMS_TEST_VERBOSE           1 = stream every step's output
 #   CMS_TEST_LOG_DIR           where step logs go (default: a temp dir, removed when all steps pass)
 # Extra arguments go to the test runner (nextest filter syntax, or cargo test's when nextest is absent),
@@ -26,6 +29,8 @@ cd "$ROOT"
 source scripts/lib/postgres.sh
 # shellcheck source=scripts/lib/promtool.sh
 source scripts/lib/promtool.sh
+# shellcheck source=scripts/lib/s3s.sh
+source scripts/lib/s3s.sh
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/cms-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -109,6 +114,8 @@ run_step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 cms_pg_ensure
 # Required by the metrics and alert-rule tests; failing to provide it aborts the run.
 cms_promtool_ensure
+# s3s-fs is required too (the photo tests never skip): installed once, then reused.
+cms_s3s_ensure
 
 if cargo nextest --version >/dev/null 2>&1; then
     run_step tests cargo nextest run --workspace --locked --no-fail-fast --no-tests=fail \

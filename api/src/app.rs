@@ -17,6 +17,7 @@ use crate::audit::AuditSigner;
 use crate::auth::JwtVerifier;
 use crate::error;
 use crate::executor::Executor;
+use crate::objects::ObjectStore;
 use crate::reads::Reads;
 use crate::routes;
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub audit_signer: Option<Arc<AuditSigner>>,
     /// Where queries run: replicas when configured, else the primary.
     pub reads: Arc<Reads>,
+    /// Photos, thumbnails and audit checkpoint copies.
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 impl FromRef<AppState> for Arc<JwtVerifier> {

@@ -1,6 +1,6 @@
 //! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
 //! `projections` (status and rebuild of the read models), `projector` (the projectors alone) and
-//! `audit` (seal, verify, export).
+//! `audit` (seal, verify, export) and `worker thumbnails`.
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -18,6 +18,9 @@ use crate::audit::{self, Sealer};
 use crate::auth::TokenSpec;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
 use crate::executor::Executor;
+use crate::objects::{ObjectStore, S3Store};
+use crate::photos::jobs::LogPhotoJobs;
+use crate::photos::worker::{self, Thumbnailer, WorkerConfig};
 use crate::reads::Reads;
 use crate::store::EventStore;
 use crate::{admin, demo, projections};
@@ -55,6 +58,16 @@ enum Command {
     /// Audit the log: verify the hash chain and the signed checkpoints.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Background workers.
+    #[command(subcommand)]
+    Worker(WorkerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkerCommand {
+    /// Render thumbnails of attached photos until SIGTERM (set CMS_SERVE_THUMBNAILS=false on the
+    /// API instances when this runs separately; several workers may run at once).
+    Thumbnails,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +187,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             projections::run(&store.read_db(), command).await
         }
         Command::Audit(command) => audit(&settings, command).await,
+        Command::Worker(WorkerCommand::Thumbnails) => {
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            let executor = Arc::new(Executor::new(store));
+            let objects = open_objects(&settings).await?;
+            let worker = spawn_thumbnail_worker(&settings, &executor, &objects);
+            println!(
+                "CMS thumbnail worker running ({} event store, {objects:?}); stop with SIGTERM or Ctrl-C",
+                executor.store().backend()
+            );
+            shutdown_signal().await;
+            worker.abort();
+            Ok(())
+        }
     }
 }
 
@@ -184,7 +211,7 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
     match command {
         AuditCommand::Seal => {
             let sealer = Sealer::new(store, signer, settings.audit_checkpoint_policy())
-                .with_objects(settings.object_store());
+                .with_objects(settings.object_store()?);
             let copied = sealer.copy_out_all().await?;
             let head = sealer.seal_pending().await?;
             println!("sealed up to position {head}");
@@ -201,7 +228,7 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
         }
         AuditCommand::Verify { from } => {
             let started = std::time::Instant::now();
-            let objects = settings.object_store();
+            let objects = settings.object_store()?;
             let mut bar = crate::progress::Progress::new("verifying");
             let report = audit::verify_with_copies(
                 &store,
@@ -295,12 +322,13 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         cms_projections::runner::RunnerConfig::for_db(&read_db),
     );
     let signer = settings.audit_signer()?;
+    let objects = open_objects(settings).await?;
     let sealer = Sealer::new(
         executor.store().clone(),
         signer.clone(),
         settings.audit_checkpoint_policy(),
     )
-    .with_objects(settings.object_store());
+    .with_objects(objects.clone());
     tokio::spawn(sealer.run(Duration::from_millis(500)));
     let reads = match settings.database()? {
         DatabaseTarget::Postgres {
@@ -311,11 +339,16 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             .context("configuring the read replicas")?,
         DatabaseTarget::Sqlite { .. } => Reads::primary_only(read_db.clone()),
     };
+    // Aborted when the server has shut down.
+    let thumbnails = settings
+        .serve_thumbnails
+        .then(|| spawn_thumbnail_worker(settings, &executor, &objects));
     let state = AppState {
         executor,
         verifier,
         audit_signer: Some(Arc::new(signer)),
         reads: Arc::new(reads),
+        objects,
     };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,
@@ -405,7 +438,50 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     }
     let _ = metrics_stop.send(());
     tracing::info!("shutdown complete");
+    if let Some(worker) = thumbnails {
+        worker.abort();
+    }
     Ok(())
+}
+
+/// The configured object store; an S3 bucket is checked (it must exist and accept the credentials).
+async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    if let Some(config) = settings.s3_config()? {
+        let store = S3Store::new(&config);
+        store.check_bucket().await.with_context(|| {
+            format!(
+                "opening the S3 bucket {} at {}",
+                config.bucket, config.endpoint
+            )
+        })?;
+        return Ok(Arc::new(store));
+    }
+    settings.object_store()
+}
+
+fn worker_config(settings: &Settings) -> WorkerConfig {
+    WorkerConfig {
+        max_deliveries: settings.thumbnail_max_deliveries,
+        ..WorkerConfig::default()
+    }
+}
+
+fn spawn_thumbnail_worker(
+    settings: &Settings,
+    executor: &Arc<Executor>,
+    objects: &Arc<dyn ObjectStore>,
+) -> tokio::task::JoinHandle<()> {
+    let jobs = LogPhotoJobs::new(
+        executor.store().clone(),
+        Duration::from_secs(settings.thumbnail_ack_wait_secs),
+        Duration::from_millis(200),
+    );
+    let thumbnailer = Thumbnailer {
+        executor: executor.clone(),
+        objects: objects.clone(),
+        config: worker_config(settings),
+    };
+    tokio::spawn(worker::run(thumbnailer, Arc::new(jobs)))
 }
 
 async fn shutdown_signal() {

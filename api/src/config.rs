@@ -238,7 +238,8 @@ pub struct Settings {
     #[arg(long, global = true, env = "CMS_NATS_URL", hide_env_values = true)]
     pub nats_url: Option<Secret<String>>,
 
-    /// S3 endpoint URL (for example `http://127.0.0.1:9000`); absent: photos in `<data_dir>/photos`.
+    /// S3 endpoint URL (for example `http://127.0.0.1:9000`); absent: photos and checkpoint copies in
+    /// `<data_dir>/objects`.
     #[arg(long, global = true, env = "CMS_S3_ENDPOINT")]
     pub s3_endpoint: Option<String>,
 
@@ -256,7 +257,12 @@ pub struct Settings {
     pub s3_region: String,
 
     /// S3 access key id (static credentials).
-    #[arg(long, global = true, env = "CMS_S3_ACCESS_KEY_ID")]
+    #[arg(
+        long,
+        global = true,
+        env = "CMS_S3_ACCESS_KEY_ID",
+        hide_env_values = true
+    )]
     pub s3_access_key_id: Option<String>,
 
     /// S3 secret access key (static credentials).
@@ -351,6 +357,23 @@ pub struct Settings {
     #[arg(long, global = true, env = "CMS_AUDIT_CHECKPOINT_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub audit_checkpoint_secs: u64,
+
+    /// Run the thumbnail worker inside `cms serve` (the embedded default). Set to `false` when
+    /// `cms worker thumbnails` runs separately.
+    #[arg(long, global = true, env = "CMS_SERVE_THUMBNAILS", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub serve_thumbnails: bool,
+
+    /// Deliveries of one thumbnail job before the photo is marked `ThumbnailFailed`.
+    #[arg(long, global = true, env = "CMS_THUMBNAIL_MAX_DELIVERIES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub thumbnail_max_deliveries: u32,
+
+    /// Seconds a thumbnail job stays leased to a worker before it is delivered again (a worker that
+    /// died mid-job is noticed after this long).
+    #[arg(long, global = true, env = "CMS_THUMBNAIL_ACK_WAIT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub thumbnail_ack_wait_secs: u64,
 }
 
 /// The smallest HS256 secret accepted.
@@ -450,11 +473,49 @@ impl Settings {
         }
     }
 
-    /// The object store: the folder `<data_dir>/objects` (S3 comes with the photos work).
-    pub fn object_store(&self) -> std::sync::Arc<dyn crate::objects::ObjectStore> {
-        std::sync::Arc::new(crate::objects::LocalFolder::new(
-            self.data_dir.join("objects"),
-        ))
+    /// The object store: the S3 bucket when `CMS_S3_ENDPOINT` is set, else the folder
+    /// `<data_dir>/objects` (the embedded default).
+    ///
+    /// # Errors
+    /// An S3 endpoint without a bucket or without both static credentials.
+    pub fn object_store(&self) -> anyhow::Result<std::sync::Arc<dyn crate::objects::ObjectStore>> {
+        match self.s3_config()? {
+            Some(config) => Ok(std::sync::Arc::new(crate::objects::S3Store::new(&config))),
+            None => Ok(std::sync::Arc::new(crate::objects::LocalFolder::new(
+                self.data_dir.join("objects"),
+            ))),
+        }
+    }
+
+    /// The S3 settings, when `CMS_S3_ENDPOINT` is set.
+    ///
+    /// # Errors
+    /// The endpoint is set but the bucket or a credential is missing.
+    pub fn s3_config(&self) -> anyhow::Result<Option<crate::objects::S3Config>> {
+        let Some(endpoint) = self.s3_endpoint() else {
+            return Ok(None);
+        };
+        let missing = |name: &str| {
+            anyhow::anyhow!("CMS_S3_ENDPOINT is set but {name} is not (it is required with S3)")
+        };
+        Ok(Some(crate::objects::S3Config {
+            endpoint: endpoint.to_owned(),
+            bucket: self
+                .s3_bucket()
+                .ok_or_else(|| missing("CMS_S3_BUCKET"))?
+                .to_owned(),
+            region: self.s3_region.clone(),
+            access_key_id: Secret::new(
+                self.s3_access_key_id()
+                    .ok_or_else(|| missing("CMS_S3_ACCESS_KEY_ID"))?
+                    .to_owned(),
+            ),
+            secret_access_key: Secret::new(
+                self.s3_secret_access_key()
+                    .ok_or_else(|| missing("CMS_S3_SECRET_ACCESS_KEY"))?
+                    .to_owned(),
+            ),
+        }))
     }
 
     /// `CMS_SHUTDOWN_TIMEOUT_SECS` as a duration.
@@ -941,7 +1002,45 @@ mod tests {
             assert!(!text.contains(secret), "{text}");
         }
         assert_eq!(format!("{}", Secret::new("x")), "***");
+        let s3 = parse(&[
+            "--s3-endpoint",
+            "http://127.0.0.1:9000",
+            "--s3-bucket",
+            "photos",
+            "--s3-access-key-id",
+            "AKIDSECRETISH",
+            "--s3-secret-access-key",
+            "s3-very-secret",
+        ]);
+        let config = s3.s3_config().unwrap().unwrap();
+        let store = s3.object_store().unwrap();
+        for text in [format!("{config:?}"), format!("{store:?}")] {
+            assert!(!text.contains("s3-very-secret"), "{text}");
+            assert!(!text.contains("AKIDSECRETISH"), "{text}");
+        }
         assert_eq!(format!("{:?}", Secret::new("x")), "***");
+    }
+
+    #[test]
+    fn an_s3_endpoint_needs_a_bucket_and_both_credentials() {
+        let full = [
+            "--s3-endpoint",
+            "http://127.0.0.1:9000",
+            "--s3-bucket",
+            "photos",
+            "--s3-access-key-id",
+            "id",
+            "--s3-secret-access-key",
+            "secret",
+        ];
+        assert!(parse(&full).s3_config().unwrap().is_some());
+        assert!(parse(&[]).s3_config().unwrap().is_none());
+        for drop in [2, 4, 6] {
+            let mut args = full.to_vec();
+            args.drain(drop..drop + 2);
+            let error = parse(&args).s3_config().unwrap_err().to_string();
+            assert!(error.contains("CMS_S3_"), "{error}");
+        }
     }
 
     #[test]

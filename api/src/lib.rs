@@ -15,6 +15,7 @@ pub mod error;
 pub mod executor;
 pub mod metrics;
 pub mod objects;
+pub mod photos;
 pub mod progress;
 pub mod projections;
 pub mod reads;

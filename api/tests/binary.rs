@@ -292,3 +292,93 @@ fn projections_status_reports_the_lag_and_rebuild_catches_up() {
         .unwrap();
     assert!(!unknown.status.success());
 }
+
+#[tokio::test]
+async fn serve_renders_uploaded_photos_with_its_embedded_thumbnail_worker() {
+    // Arrange: the embedded default (SQLite, photos in <data_dir>/objects, the worker inside serve).
+    let data = tempfile::tempdir().unwrap();
+    let mut child = cms(data.path())
+        .args(["serve", "--demo", "--http-addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(Some(child));
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let base = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let chair = lines
+        .find(|l| l.contains("(chair, resolved)"))
+        .unwrap()
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    let resident = token(data.path(), "resident", "res-asha");
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(800, 600, |x, _| image::Rgb([(x % 256) as u8, 40, 90]))
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    let client = reqwest::Client::new();
+
+    // Act: upload, then wait for the worker.
+    let form = reqwest::multipart::Form::new().text("role", "before").part(
+        "file",
+        reqwest::multipart::Part::bytes(jpeg.into_inner()).file_name("chair.jpg"),
+    );
+    let attached = client
+        .post(format!("{base}/v1/complaints/{chair}/photos"))
+        .bearer_auth(&resident)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attached.status(), StatusCode::CREATED);
+    let attached: Value = attached.json().await.unwrap();
+    let photo = attached["photo"]["photo_id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let list: Value = client
+            .get(format!("{base}/v1/complaints/{chair}/photos"))
+            .bearer_auth(&resident)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list["photos"][0]["status"] == "ready" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never rendered: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Assert: the thumbnail is served from the data folder.
+    let thumb = client
+        .get(format!(
+            "{base}/v1/complaints/{chair}/photos/{photo}?size=thumb"
+        ))
+        .bearer_auth(&resident)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(thumb.headers()["x-content-type-options"], "nosniff");
+    let bytes = thumb.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (320, 240));
+    assert!(data
+        .path()
+        .join(format!("objects/photos/{chair}/{photo}/thumb-320.jpg"))
+        .is_file());
+}

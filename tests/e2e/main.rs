@@ -13,6 +13,7 @@ mod event_log;
 mod export;
 mod harness_selftest;
 mod ops;
+mod photos;
 mod read_side;
 mod replicas;
 mod support;

@@ -8,6 +8,7 @@ use cms_api::app::{self, AppState, Limits};
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
 use cms_api::executor::Executor;
+use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::reads::Reads;
 use cms_api::store::EventStore;
 use cms_domain::actor::Role;
@@ -56,6 +57,19 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<()>,
     /// The projectors `cms serve` would run (absent when a test drives them itself).
     pub projectors: Option<cms_projections::runner::Projectors>,
+    /// Where photos go (a temp folder unless the test gave another store).
+    pub objects: Arc<dyn ObjectStore>,
+    _objects_dir: Option<tempfile::TempDir>,
+}
+
+/// A local-folder object store in a temp dir that lives as long as the returned guard.
+fn temp_objects() -> (Arc<dyn ObjectStore>, tempfile::TempDir) {
+    let dir = tempfile::Builder::new()
+        .prefix("cms-test-objects-")
+        .tempdir()
+        .unwrap();
+    let objects: Arc<dyn ObjectStore> = Arc::new(LocalFolder::new(dir.path().join("objects")));
+    (objects, dir)
 }
 
 impl Drop for TestApp {
@@ -77,12 +91,34 @@ impl TestApp {
         app
     }
 
+    /// Starts CMS on a fresh database of `backend` with `objects` as its object store, projectors
+    /// running.
+    pub async fn spawn_with_objects(backend: Backend, objects: Arc<dyn ObjectStore>) -> Self {
+        let mut app = Self::on_fresh_database(backend, objects, None).await;
+        let db = app.store.read_db();
+        let config = cms_projections::runner::RunnerConfig {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(20),
+        };
+        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        app
+    }
+
     /// Starts CMS on a fresh database of `backend`; nothing runs the projections.
     pub async fn spawn_without_projectors(backend: Backend) -> Self {
+        let (objects, dir) = temp_objects();
+        Self::on_fresh_database(backend, objects, Some(dir)).await
+    }
+
+    async fn on_fresh_database(
+        backend: Backend,
+        objects: Arc<dyn ObjectStore>,
+        objects_dir: Option<tempfile::TempDir>,
+    ) -> Self {
         let db = TestDatabase::new(backend).await;
         let store = EventStore::connect(db.url(), 5).await.unwrap();
         let reads = Reads::primary_only(store.read_db());
-        Self::start(backend, store, reads, Some(db)).await
+        Self::start(backend, store, reads, Some(db), objects, objects_dir).await
     }
 
     /// Starts CMS, with its projectors, on the PostgreSQL primary at `primary` reading from the
@@ -94,7 +130,8 @@ impl TestApp {
             .map(|u| cms_api::config::Secret::new(u.clone()))
             .collect();
         let reads = Reads::with_replicas(store.read_db(), &urls, 5).unwrap();
-        let mut app = Self::start(Backend::Postgres, store, reads, None).await;
+        let (objects, dir) = temp_objects();
+        let mut app = Self::start(Backend::Postgres, store, reads, None, objects, Some(dir)).await;
         let db = app.store.read_db();
         let config = cms_projections::runner::RunnerConfig {
             batch_size: 500,
@@ -110,6 +147,8 @@ impl TestApp {
         store: EventStore,
         reads: Reads,
         db: Option<TestDatabase>,
+        objects: Arc<dyn ObjectStore>,
+        objects_dir: Option<tempfile::TempDir>,
     ) -> Self {
         store.migrate().await.unwrap();
         let reads = Arc::new(reads);
@@ -124,6 +163,7 @@ impl TestApp {
             verifier: Arc::new(verifier),
             audit_signer: Some(Arc::new(audit_signer())),
             reads: reads.clone(),
+            objects: objects.clone(),
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
@@ -146,6 +186,8 @@ impl TestApp {
             seen: std::sync::atomic::AtomicI64::new(0),
             server,
             projectors: None,
+            objects,
+            _objects_dir: objects_dir,
         }
     }
 

@@ -21,11 +21,14 @@
 //! # }
 //! ```
 //!
+//! Photo tests also need a real S3-compatible server: [`s3::S3Server`] starts s3s-fs.
+//!
 //! Pools built with [`pg_pool_options`] / [`sqlite_pool_options`] (or [`TestDatabase::pg_pool`] /
 //! [`TestDatabase::sqlite_pool`]) hold at most [`MAX_POOL_CONNECTIONS`] connections, because many tests run
 //! at once against one server (PostgreSQL's default `max_connections` is 100).
 
 pub mod replica;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

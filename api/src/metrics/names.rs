@@ -74,17 +74,18 @@ pub const WS_SLOW_CLIENT_DISCONNECTS: &str = "cms_ws_slow_client_disconnects_tot
 /// Counter: `resync` messages sent (a client's `after=N` too old, or a slow client). Not recorded yet.
 pub const WS_RESYNCS: &str = "cms_ws_resyncs_total";
 
-// ---- Photos (declared here; recorded by the photo upload and thumbnail work, built separately) -
+// ---- Photos (recorded by the multipart upload route and the thumbnail worker) -----------------
 
-/// Counter: photo uploads by `outcome`. Not recorded yet.
+/// Counter: multipart photo uploads by `outcome` (accepted | duplicate | refused | error).
 pub const PHOTO_UPLOADS: &str = "cms_photo_uploads_total";
-/// Counter: thumbnail jobs finished by `outcome`. Not recorded yet.
+/// Counter: thumbnail jobs finished by `outcome` (generated | failed | skipped | retried).
 pub const THUMBNAIL_JOBS: &str = "cms_thumbnail_jobs_total";
-/// Histogram: a thumbnail job's duration in seconds. Not recorded yet.
+/// Histogram: a thumbnail job's duration in seconds (rendering and storing one photo's sizes).
 pub const THUMBNAIL_DURATION: &str = "cms_thumbnail_duration_seconds";
-/// Counter: thumbnail jobs that ended in `ThumbnailFailed`. Not recorded yet.
+/// Counter: failed thumbnail attempts by `kind`: `undecodable` (ended in `ThumbnailFailed`) or
+/// `transient` (retried).
 pub const THUMBNAIL_FAILURES: &str = "cms_thumbnail_failures_total";
-/// Gauge: thumbnail jobs waiting (pending messages of the thumbnailer consumer). Not recorded yet.
+/// Gauge: thumbnail jobs not yet acknowledged.
 pub const THUMBNAIL_QUEUE_DEPTH: &str = "cms_thumbnail_queue_depth";
 
 // ---- Auth ------------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ pub(crate) const DESCRIBED: &[(&str, Kind, &str)] = &[
     (PHOTO_UPLOADS, Kind::Counter, "Photo uploads by outcome."),
     (THUMBNAIL_JOBS, Kind::Counter, "Thumbnail jobs by outcome."),
     (THUMBNAIL_DURATION, Kind::Histogram, "Duration of a thumbnail job, in seconds."),
-    (THUMBNAIL_FAILURES, Kind::Counter, "Thumbnail jobs that ended in ThumbnailFailed."),
+    (THUMBNAIL_FAILURES, Kind::Counter, "Failed thumbnail attempts by kind (undecodable: ended in ThumbnailFailed; transient: retried)."),
     (THUMBNAIL_QUEUE_DEPTH, Kind::Gauge, "Thumbnail jobs waiting."),
     (AUTH_REJECTIONS, Kind::Counter, "Bearer tokens refused, by reason."),
     (BUILD_INFO, Kind::Gauge, "Always 1; labelled with the running version."),

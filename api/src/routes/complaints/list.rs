@@ -18,7 +18,7 @@ use cms_projections::complaint_list::{self, Cursor, ListQuery, Sort, Visibility,
 use cms_projections::Projection;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -185,6 +185,23 @@ impl ListParams {
     }
 }
 
+/// A list row plus `first_thumbnail_url`: where the API serves the first photo's 320 px thumbnail,
+/// once the worker has rendered it (null before).
+fn with_thumbnail_url(row: &complaint_list::ListRow) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
+    let url = match (&row.first_photo_id, &row.first_thumbnail) {
+        (Some(photo), Some(_)) => json!(format!(
+            "/v1/complaints/{}/photos/{photo}?size=thumb",
+            row.id
+        )),
+        _ => Value::Null,
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert("first_thumbnail_url".into(), url);
+    }
+    value
+}
+
 /// List complaints (from the complaint list projection).
 #[utoipa::path(
     get, path = "/v1/complaints", tag = "complaints", security(("bearer" = [])),
@@ -205,8 +222,9 @@ pub(super) async fn list_complaints(
     let page = complaint_list::list(&db, &query, &visibility)
         .await
         .map_err(|e| ApiError::internal(e).into_response())?;
+    let items: Vec<Value> = page.items.iter().map(with_thumbnail_url).collect();
     let body = json!({
-        "items": page.items,
+        "items": items,
         "next_cursor": page.next_cursor,
         "position": page.position,
     });

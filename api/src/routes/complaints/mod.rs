@@ -1,5 +1,5 @@
 //! Complaint routes: filing, the lifecycle commands, comments, feedback, the detail view, the list
-//! and its CSV export (both served from the `complaint_list` projection).
+//! and its CSV export (both served from the `complaint_list` projection), and photos.
 //!
 //! Every route first loads the complaint and checks that the caller may see it (residents: only their
 //! own; everyone else: only inside their hostel scope). A complaint the caller may not see answers 404,
@@ -16,6 +16,7 @@ mod get;
 mod history;
 mod lifecycle;
 pub(crate) mod list;
+mod photos;
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
@@ -51,9 +52,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(closing::close))
         .routes(routes!(closing::reject))
         .routes(routes!(closing::withdraw))
+        .merge(photos::router())
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::not_found("complaint_not_found", "complaint not found")
 }
 

@@ -1,58 +1,19 @@
-//! The object store: immutable blobs under slash-separated keys, written once (put-if-absent) and read
-//! back. The embedded default is a folder, `<data_dir>/objects`; an S3 implementation comes with the
-//! photos work. The audit sealer copies every signed checkpoint here so that deleting checkpoints from
-//! the database does not hide a truncated log (docs/adr/0007).
+//! [`LocalFolder`]: objects as files under a folder (the embedded default, `<data_dir>/objects`).
+//! Writes go to a temporary file that is hard-linked into place, so an object is never replaced and
+//! never seen half-written. It cannot presign: photos are streamed through the API instead.
 
-use std::fmt::Debug;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::io::AsyncReadExt;
 
-/// Why an object operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ObjectError {
-    /// Another object with different bytes already has this key (objects are never overwritten).
-    #[error("object {0} already exists with different contents")]
-    Conflict(String),
-    /// The key is not a relative path of `[A-Za-z0-9._-]` segments.
-    #[error("invalid object key {0:?}")]
-    InvalidKey(String),
-    #[error("object store I/O: {0}")]
-    Io(#[from] std::io::Error),
-}
+use super::{check_key, ObjectBody, ObjectError, ObjectStore, Presigned, Put};
 
-/// What a put did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Put {
-    /// The object was written.
-    Created,
-    /// The same bytes were already there.
-    AlreadyPresent,
-}
-
-/// Write-once blob storage.
-#[async_trait]
-pub trait ObjectStore: Debug + Send + Sync {
-    /// Stores `bytes` under `key` unless an object is already there: the same bytes are fine
-    /// ([`Put::AlreadyPresent`]), different ones are an error.
-    ///
-    /// # Errors
-    /// [`ObjectError::Conflict`], an invalid key, or I/O.
-    async fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<Put, ObjectError>;
-
-    /// The object under `key`, or `None`.
-    ///
-    /// # Errors
-    /// An invalid key or I/O.
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectError>;
-
-    /// The keys directly under `prefix` (a "folder" ending in `/`), sorted.
-    ///
-    /// # Errors
-    /// An invalid prefix or I/O.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError>;
-}
+/// Chunk size when streaming a file.
+const CHUNK: usize = 64 * 1024;
 
 /// Objects as files under a folder; a key's segments are subfolders.
 #[derive(Debug, Clone)]
@@ -72,20 +33,8 @@ impl LocalFolder {
     }
 
     fn path(&self, key: &str) -> Result<PathBuf, ObjectError> {
-        let valid = !key.is_empty()
-            && key.split('/').all(|segment| {
-                !segment.is_empty()
-                    && segment != "."
-                    && segment != ".."
-                    && segment
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-            });
-        if valid {
-            Ok(self.root.join(key))
-        } else {
-            Err(ObjectError::InvalidKey(key.to_owned()))
-        }
+        check_key(key)?;
+        Ok(self.root.join(key))
     }
 }
 
@@ -134,6 +83,57 @@ impl ObjectStore for LocalFolder {
         }
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>, ObjectError> {
+        match tokio::fs::metadata(self.path(key)?).await {
+            Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn open(&self, key: &str) -> Result<Option<ObjectBody>, ObjectError> {
+        let file = match tokio::fs::File::open(self.path(key)?).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let size = file.metadata().await?.len();
+        let stream = futures::stream::try_unfold(file, |mut file| async move {
+            let mut buffer = vec![0; CHUNK];
+            let read = file.read(&mut buffer).await?;
+            if read == 0 {
+                return Ok(None);
+            }
+            buffer.truncate(read);
+            Ok(Some((Bytes::from(buffer), file)))
+        });
+        Ok(Some(ObjectBody {
+            size,
+            stream: Box::pin(stream),
+        }))
+    }
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        _ttl: Duration,
+    ) -> Result<Option<Presigned>, ObjectError> {
+        check_key(key)?;
+        Ok(None)
+    }
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        _content_type: &str,
+        _length: u64,
+        _ttl: Duration,
+    ) -> Result<Option<Presigned>, ObjectError> {
+        check_key(key)?;
+        Ok(None)
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
         let folder = self.path(prefix.trim_end_matches('/'))?;
         let mut entries = match tokio::fs::read_dir(&folder).await {
@@ -179,6 +179,31 @@ mod tests {
             ["a/b/1.json", "a/b/2.json"]
         );
         assert!(store.list("nothing/").await.unwrap().is_empty());
+        assert_eq!(store.size("a/b/2.json").await.unwrap(), Some(3));
+        assert_eq!(store.size("a/b/9.json").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_object_streams_back_in_chunks_and_a_folder_cannot_presign() {
+        use futures::TryStreamExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalFolder::new(dir.path());
+        let big: Vec<u8> = (0..200_000_u32).map(|i| (i % 251) as u8).collect();
+        store.put_if_absent("p/big", &big).await.unwrap();
+
+        let body = store.open("p/big").await.unwrap().unwrap();
+        let chunks: Vec<Bytes> = body.stream.try_collect().await.unwrap();
+
+        assert_eq!(body.size, 200_000);
+        assert!(chunks.len() > 1);
+        assert_eq!(chunks.concat(), big);
+        assert!(store.open("p/none").await.unwrap().is_none());
+        let ttl = Duration::from_secs(60);
+        assert_eq!(store.presign_get("p/big", ttl).await.unwrap(), None);
+        assert_eq!(
+            store.presign_put("p/x", "image/png", 3, ttl).await.unwrap(),
+            None
+        );
     }
 
     #[tokio::test]

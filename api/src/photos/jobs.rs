@@ -1,0 +1,268 @@
+//! Where thumbnail jobs come from. The worker sees a [`PhotoJobs`] source with JetStream's shape
+//! (next with a wait, explicit ack, nak with a delay, a delivery count), so a durable JetStream
+//! consumer on `cms.complaints.*.*.PhotoAttached` can replace [`LogPhotoJobs`] without touching
+//! [`super::worker::process`].
+//!
+//! [`LogPhotoJobs`] works on both event-store backends with no broker: it copies `PhotoAttached`
+//! events from the log into the `photo_jobs` table (docs/adr/0011) and leases them to workers. A job
+//! leased and never acked (a worker killed mid-job) is delivered again once its ack wait has passed.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use cms_domain::complaint::ComplaintEvent;
+use cms_domain::ids::{ComplaintId, PhotoId};
+
+use crate::store::{EventStore, StoreError};
+
+/// One photo to thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoJob {
+    /// The source's handle for ack and nak (for the log source and JetStream alike: the global
+    /// position of the `PhotoAttached` event, which is the stream sequence).
+    pub id: i64,
+    /// The complaint.
+    pub complaint_id: ComplaintId,
+    /// The photo.
+    pub photo_id: PhotoId,
+    /// How many times this job has been handed out, this time included (1 on the first delivery).
+    pub deliveries: u32,
+}
+
+/// A job source failed (the worker logs it and tries again later).
+#[derive(Debug, thiserror::Error)]
+pub enum JobsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("job source: {0}")]
+    Source(String),
+}
+
+impl From<sqlx::Error> for JobsError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(StoreError::Database(error))
+    }
+}
+
+/// A queue of thumbnail jobs with at-least-once delivery.
+#[async_trait]
+pub trait PhotoJobs: Send + Sync {
+    /// The next job whose turn has come, waiting up to `wait` for one; `None` when none came. The job
+    /// is leased: unless acked or nakked within the source's ack wait, it is delivered again.
+    ///
+    /// # Errors
+    /// The source is unreachable.
+    async fn next(&self, wait: Duration) -> Result<Option<PhotoJob>, JobsError>;
+
+    /// The job is finished for good (thumbnails recorded, or the failure recorded).
+    ///
+    /// # Errors
+    /// The source is unreachable (the job will then be delivered again: processing is idempotent).
+    async fn ack(&self, job: &PhotoJob) -> Result<(), JobsError>;
+
+    /// The job failed this time; deliver it again after `delay`.
+    ///
+    /// # Errors
+    /// The source is unreachable (the lease then expires on its own).
+    async fn nak(&self, job: &PhotoJob, delay: Duration) -> Result<(), JobsError>;
+
+    /// Jobs not yet acked (for the queue-depth gauge).
+    ///
+    /// # Errors
+    /// The source is unreachable.
+    async fn depth(&self) -> Result<u64, JobsError>;
+}
+
+/// Thumbnail jobs taken from the event log through the `photo_jobs` table.
+#[derive(Debug, Clone)]
+pub struct LogPhotoJobs {
+    store: EventStore,
+    ack_wait: Duration,
+    poll: Duration,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    position: i64,
+    complaint_id: String,
+    photo_id: String,
+    deliveries: i32,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+const CLAIM_PG: &str = "UPDATE photo_jobs SET deliveries = deliveries + 1, visible_at = $1 \
+     WHERE position = (SELECT position FROM photo_jobs WHERE done_at IS NULL AND visible_at <= $2 \
+                       ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING position, complaint_id, photo_id, deliveries";
+// SQLite has one writer at a time, so the sub-select and the update cannot interleave with another claim.
+const CLAIM_SQLITE: &str = "UPDATE photo_jobs SET deliveries = deliveries + 1, visible_at = $1 \
+     WHERE position = (SELECT position FROM photo_jobs WHERE done_at IS NULL AND visible_at <= $2 \
+                       ORDER BY position LIMIT 1) \
+     RETURNING position, complaint_id, photo_id, deliveries";
+const INSERT_JOB: &str = "INSERT INTO photo_jobs (position, complaint_id, photo_id, visible_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (position) DO NOTHING";
+const MOVE_FEED_PG: &str = "UPDATE photo_job_feed SET last_position = GREATEST(last_position, $1)";
+const MOVE_FEED_SQLITE: &str = "UPDATE photo_job_feed SET last_position = MAX(last_position, $1)";
+const FEED: &str = "SELECT last_position FROM photo_job_feed";
+const ACK: &str = "UPDATE photo_jobs SET done_at = $1 WHERE position = $2";
+const NAK: &str = "UPDATE photo_jobs SET visible_at = $1 WHERE position = $2 AND done_at IS NULL";
+const DEPTH: &str = "SELECT COUNT(*) FROM photo_jobs WHERE done_at IS NULL";
+
+impl LogPhotoJobs {
+    /// Jobs from `store`'s log; a leased job comes back after `ack_wait`; an empty queue is looked
+    /// at again every `poll`.
+    pub fn new(store: EventStore, ack_wait: Duration, poll: Duration) -> Self {
+        Self {
+            store,
+            ack_wait,
+            poll,
+        }
+    }
+
+    /// Copies the `PhotoAttached` events after the feed's position into `photo_jobs` and moves the
+    /// position, in one transaction; returns how many events it read.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn feed(&self) -> Result<usize, JobsError> {
+        let after: i64 = match &self.store {
+            EventStore::Postgres(s) => sqlx::query_scalar(FEED).fetch_one(s.pool()).await?,
+            EventStore::Sqlite(s) => sqlx::query_scalar(FEED).fetch_one(s.pool()).await?,
+        };
+        let events = self.store.read_log(after, 500).await?;
+        let Some(last) = events.last().map(|e| e.global_position) else {
+            return Ok(0);
+        };
+        let now = Utc::now().timestamp_millis();
+        let jobs: Vec<(i64, String, String)> = events
+            .iter()
+            .filter(|e| e.aggregate_type == "Complaint" && e.event_type == "PhotoAttached")
+            .filter_map(
+                |e| match serde_json::from_value::<ComplaintEvent>(e.payload.clone()) {
+                    Ok(ComplaintEvent::PhotoAttached { photo_id, .. }) => Some((
+                        e.global_position,
+                        e.aggregate_id.clone(),
+                        photo_id.to_string(),
+                    )),
+                    _ => None,
+                },
+            )
+            .collect();
+        macro_rules! write_batch {
+            ($pool:expr, $move_feed:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for (position, complaint, photo) in &jobs {
+                    sqlx::query(INSERT_JOB)
+                        .bind(position)
+                        .bind(complaint)
+                        .bind(photo)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query($move_feed).bind(last).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }};
+        }
+        match &self.store {
+            EventStore::Postgres(s) => write_batch!(s.pool(), MOVE_FEED_PG),
+            EventStore::Sqlite(s) => write_batch!(s.pool(), MOVE_FEED_SQLITE),
+        }
+        Ok(events.len())
+    }
+
+    async fn claim(&self) -> Result<Option<PhotoJob>, JobsError> {
+        let now = Utc::now().timestamp_millis();
+        let lease_end = now + millis(self.ack_wait);
+        let row: Option<JobRow> = match &self.store {
+            EventStore::Postgres(s) => {
+                sqlx::query_as(CLAIM_PG)
+                    .bind(lease_end)
+                    .bind(now)
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+            EventStore::Sqlite(s) => {
+                sqlx::query_as(CLAIM_SQLITE)
+                    .bind(lease_end)
+                    .bind(now)
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+        };
+        row.map(|row| {
+            let parse = |what: &str, text: &str| {
+                text.parse::<uuid::Uuid>().map_err(|_| {
+                    JobsError::Source(format!("job {}: bad {what} {text:?}", row.position))
+                })
+            };
+            Ok(PhotoJob {
+                id: row.position,
+                complaint_id: ComplaintId::new(parse("complaint id", &row.complaint_id)?),
+                photo_id: PhotoId::new(parse("photo id", &row.photo_id)?),
+                deliveries: u32::try_from(row.deliveries).unwrap_or(u32::MAX),
+            })
+        })
+        .transpose()
+    }
+
+    async fn set(&self, sql: &str, time: i64, job: &PhotoJob) -> Result<(), JobsError> {
+        match &self.store {
+            EventStore::Postgres(s) => {
+                sqlx::query(sql)
+                    .bind(time)
+                    .bind(job.id)
+                    .execute(s.pool())
+                    .await?;
+            }
+            EventStore::Sqlite(s) => {
+                sqlx::query(sql)
+                    .bind(time)
+                    .bind(job.id)
+                    .execute(s.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PhotoJobs for LogPhotoJobs {
+    async fn next(&self, wait: Duration) -> Result<Option<PhotoJob>, JobsError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            self.feed().await?;
+            if let Some(job) = self.claim().await? {
+                return Ok(Some(job));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(self.poll.min(deadline - now)).await;
+        }
+    }
+
+    async fn ack(&self, job: &PhotoJob) -> Result<(), JobsError> {
+        self.set(ACK, Utc::now().timestamp_millis(), job).await
+    }
+
+    async fn nak(&self, job: &PhotoJob, delay: Duration) -> Result<(), JobsError> {
+        self.set(NAK, Utc::now().timestamp_millis() + millis(delay), job)
+            .await
+    }
+
+    async fn depth(&self) -> Result<u64, JobsError> {
+        self.feed().await?;
+        let count: i64 = match &self.store {
+            EventStore::Postgres(s) => sqlx::query_scalar(DEPTH).fetch_one(s.pool()).await?,
+            EventStore::Sqlite(s) => sqlx::query_scalar(DEPTH).fetch_one(s.pool()).await?,
+        };
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
