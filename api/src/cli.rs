@@ -1,6 +1,6 @@
 //! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
-//! `projections` (status and rebuild of the read models), `projector` (the projectors alone) and
-//! `audit` (seal, verify, export).
+//! `projections` (status and rebuild of the read models), `projector` (the projectors alone),
+//! `relay` (the log -> JetStream relay alone) and `audit` (seal, verify, export).
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -47,6 +47,9 @@ enum Command {
     Hostel(admin::HostelAdmin),
     /// Run only the projectors (for deployments that separate them from the API) until SIGTERM.
     Projector,
+    /// Run only the relay (log -> JetStream, needs CMS_NATS_URL) until SIGTERM. Several may run:
+    /// one leads (PostgreSQL advisory lock), the others stand by.
+    Relay,
     /// Read models: their status, and rebuilding them from the log.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
@@ -154,6 +157,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             shutdown_signal().await;
             drop(projectors);
+            Ok(())
+        }
+        Command::Relay => {
+            let Some(nats) = settings.nats_config() else {
+                anyhow::bail!(
+                    "cms relay publishes to JetStream and needs CMS_NATS_URL; without it the \
+                     in-process bus lives inside cms serve, which runs its own relay"
+                );
+            };
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            let bus = crate::fanout::Bus::nats(nats)
+                .await
+                .context("connecting to NATS")?;
+            let relay = crate::fanout::Relay::new(
+                store.clone(),
+                bus,
+                crate::fanout::RelayConfig::default(),
+            )
+            .spawn();
+            println!(
+                "CMS relay running ({} event store -> JetStream); stop with SIGTERM or Ctrl-C",
+                store.backend()
+            );
+            shutdown_signal().await;
+            drop(relay);
             Ok(())
         }
         Command::Projections(command) => {
@@ -277,10 +306,23 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_objects(settings.object_store());
     tokio::spawn(sealer.run(Duration::from_millis(500)));
+    let fanout = crate::fanout::Fanout::start(
+        executor.store(),
+        crate::fanout::FanoutOptions {
+            nats: settings.nats_config(),
+            relay: settings.relay_in_serve,
+            relay_config: crate::fanout::RelayConfig::default(),
+            gateway: settings.gateway_config(),
+        },
+    )
+    .await
+    .context("starting the real-time fan-out")?;
+    let gateway = fanout.gateway.clone();
     let state = AppState {
         executor,
         verifier,
         audit_signer: Some(Arc::new(signer)),
+        fanout: Some(gateway),
     };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,
@@ -292,8 +334,14 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", settings.http_addr))?;
     let address = listener.local_addr()?;
     println!(
-        "CMS listening on http://{address} ({} event store)",
-        state.executor.store().backend()
+        "CMS listening on http://{address} ({} event store, {} bus{})",
+        state.executor.store().backend(),
+        fanout.bus.kind(),
+        if fanout.relay.is_some() {
+            ", relay"
+        } else {
+            ""
+        }
     );
     println!("  API docs:   http://{address}/docs");
     // The real path of this executable, so the hint can be pasted as it is.
@@ -320,6 +368,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     drop(projectors);
+    drop(fanout);
     Ok(())
 }
 

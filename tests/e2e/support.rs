@@ -88,6 +88,7 @@ impl TestApp {
             executor: Arc::new(Executor::new(store.clone())),
             verifier: Arc::new(verifier),
             audit_signer: Some(Arc::new(audit_signer())),
+            fanout: None,
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
