@@ -48,7 +48,10 @@ pub struct TestApp {
     pub store: EventStore,
     pub backend: Backend,
     minter: TokenMinter,
-    _db: TestDatabase,
+    /// The database (shared by several instances in the fan-out tests).
+    _db: Arc<TestDatabase>,
+    /// The bus, relay, hub and WebSocket gateway, when started with one.
+    pub fanout: Option<cms_api::fanout::Fanout>,
     server: tokio::task::JoinHandle<()>,
     /// The projectors `cms serve` would run (absent when a test drives them itself).
     pub projectors: Option<cms_projections::runner::Projectors>,
@@ -75,7 +78,17 @@ impl TestApp {
 
     /// Starts CMS on a fresh database of `backend`; nothing runs the projections.
     pub async fn spawn_without_projectors(backend: Backend) -> Self {
-        let db = TestDatabase::new(backend).await;
+        let db = Arc::new(TestDatabase::new(backend).await);
+        Self::spawn_on(db, None).await
+    }
+
+    /// Starts CMS on `db` (which other instances may share), with the fan-out when `fanout` is
+    /// given; nothing runs the projections.
+    pub async fn spawn_on(
+        db: Arc<TestDatabase>,
+        fanout: Option<cms_api::fanout::FanoutOptions>,
+    ) -> Self {
+        let backend = db.backend();
         let store = EventStore::connect(db.url(), 5).await.unwrap();
         store.migrate().await.unwrap();
         let verifier = JwtVerifier::new(
@@ -84,11 +97,19 @@ impl TestApp {
             AUDIENCE,
             Duration::from_secs(5),
         );
+        let fanout = match fanout {
+            Some(options) => Some(
+                cms_api::fanout::Fanout::start(&store, options)
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
         let state = AppState {
             executor: Arc::new(Executor::new(store.clone())),
             verifier: Arc::new(verifier),
             audit_signer: Some(Arc::new(audit_signer())),
-            fanout: None,
+            fanout: fanout.as_ref().map(|f| f.gateway.clone()),
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
@@ -107,6 +128,7 @@ impl TestApp {
             backend,
             minter: TokenMinter::hs256(SECRET, ISSUER, AUDIENCE).unwrap(),
             _db: db,
+            fanout,
             server,
             projectors: None,
         }
@@ -121,6 +143,19 @@ impl TestApp {
                 hostels: hostels.iter().map(|h| (*h).to_owned()).collect(),
                 name: None,
                 ttl: Duration::from_secs(600),
+            })
+            .unwrap()
+    }
+
+    /// A valid token that expires after `ttl`.
+    pub fn token_with_ttl(&self, role: Role, sub: &str, hostels: &[&str], ttl: Duration) -> String {
+        self.minter
+            .mint(&TokenSpec {
+                sub: sub.into(),
+                role,
+                hostels: hostels.iter().map(|h| (*h).to_owned()).collect(),
+                name: None,
+                ttl,
             })
             .unwrap()
     }

@@ -25,6 +25,8 @@
 //! [`TestDatabase::sqlite_pool`]) hold at most [`MAX_POOL_CONNECTIONS`] connections, because many tests run
 //! at once against one server (PostgreSQL's default `max_connections` is 100).
 
+pub mod nats;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;

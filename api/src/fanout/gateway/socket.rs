@@ -74,8 +74,16 @@ struct Inbound {
 
 /// Runs the socket until it closes.
 pub async fn run(ws: WebSocket, session: Session) {
+    // Subscribe first, then read the head: every event after the head arrives on the receiver or
+    // is read from the log; anything at or below it is past.
     let mut receiver = session.gateway.hub.subscribe();
-    let live_from = session.gateway.hub.position();
+    let live_from = match session.gateway.store.head().await {
+        Ok(head) => head.max(session.gateway.hub.position()),
+        Err(error) => {
+            tracing::warn!(%error, "ws: reading the log head failed");
+            session.gateway.hub.position()
+        }
+    };
     let mut socket = Socket {
         ws,
         last: live_from,
