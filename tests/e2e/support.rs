@@ -116,7 +116,14 @@ impl TestApp {
             ..Limits::default()
         };
         let router = app::router(state, limits);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Fan-out apps get a small, fixed socket send buffer (accepted sockets inherit it), so a
+        // WebSocket client that stops reading fills it after a few events instead of megabytes.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        if fanout.is_some() {
+            socket.set_send_buffer_size(64 * 1024).unwrap();
+        }
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1024).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();

@@ -124,8 +124,8 @@ async fn a_client_that_never_reads_is_disconnected_and_a_reading_client_misses_n
     })
     .await;
 
-    // Act: 3,000-character comments until the gateway lets the slow socket go.
-    let body = "x".repeat(3000);
+    // Act: 4,000-character comments until the gateway lets the slow socket go.
+    let body = "x".repeat(4000);
     let mut last = live_from;
     let mut sent = 0;
     let mut got = Vec::new();
@@ -142,6 +142,7 @@ async fn a_client_that_never_reads_is_disconnected_and_a_reading_client_misses_n
     }
 
     // Assert: its slot and its broadcast receiver are gone; the reader has every event once.
+    eprintln!("the never-reading socket was closed after {sent} events");
     assert_eq!(gateway.hub().receivers(), 1);
     last = comment(&app, &id, "public", "one more").await;
     got.extend(reader.events_through(last, Duration::from_secs(10)).await);

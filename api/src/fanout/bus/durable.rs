@@ -88,7 +88,7 @@ impl MemoryDurableState {
 /// A durable consumer.
 #[derive(Debug)]
 pub enum DurableConsumer {
-    Nats(Consumer<pull::Config>),
+    Nats(Box<Consumer<pull::Config>>),
     Memory {
         bus: MemoryBus,
         filter: String,
@@ -109,7 +109,7 @@ pub struct Delivery {
 
 #[derive(Debug)]
 enum Acker {
-    Nats(async_nats::jetstream::Message),
+    Nats(Box<async_nats::jetstream::Message>),
     Memory(Arc<Mutex<MemoryDurableState>>),
 }
 
@@ -174,7 +174,7 @@ impl DurableConsumer {
                     out.push(Delivery {
                         event: Arc::new(event),
                         attempt,
-                        acker: Acker::Nats(message),
+                        acker: Acker::Nats(Box::new(message)),
                     });
                 }
                 Ok(out)

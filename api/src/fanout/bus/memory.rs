@@ -17,6 +17,9 @@ use super::durable::MemoryDurableState;
 use super::{BusError, Published};
 use crate::fanout::event::BusEvent;
 
+/// The receiving end of the live channel.
+pub(super) type Live = broadcast::Receiver<Arc<BusEvent>>;
+
 /// Events kept for late subscribers.
 const RETAIN: usize = 10_000;
 /// Capacity of the live channel.
@@ -107,10 +110,7 @@ impl MemoryBus {
 
     /// Live events after `after`: the retained ones first, then the live channel. Sequences that
     /// fell out of retention are simply missing (consumers notice the gap by position).
-    pub(super) fn subscribe(
-        &self,
-        after: u64,
-    ) -> Result<(Vec<Arc<BusEvent>>, broadcast::Receiver<Arc<BusEvent>>), BusError> {
+    pub(super) fn subscribe(&self, after: u64) -> Result<(Vec<Arc<BusEvent>>, Live), BusError> {
         let state = self.state()?;
         let receiver = self.live.subscribe();
         let backlog = state

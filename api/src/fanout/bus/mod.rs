@@ -63,7 +63,7 @@ pub enum Published {
 /// The bus, JetStream or in-process; clones share it.
 #[derive(Debug, Clone)]
 pub enum Bus {
-    Nats(NatsBus),
+    Nats(Box<NatsBus>),
     Memory(MemoryBus),
 }
 
@@ -126,7 +126,7 @@ impl Bus {
     /// # Errors
     /// A malformed URL.
     pub async fn nats(config: NatsConfig) -> Result<Self, BusError> {
-        Ok(Bus::Nats(NatsBus::connect(config).await?))
+        Ok(Bus::Nats(Box::new(NatsBus::connect(config).await?)))
     }
 
     /// `nats` or `memory`, for logs.

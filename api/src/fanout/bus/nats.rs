@@ -234,7 +234,7 @@ impl NatsBus {
             )
             .await
             .map_err(unavailable)?;
-        Ok(super::DurableConsumer::Nats(consumer))
+        Ok(super::DurableConsumer::Nats(Box::new(consumer)))
     }
 }
 
