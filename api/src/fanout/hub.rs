@@ -16,6 +16,9 @@ use tracing::Instrument;
 use super::bus::{Bus, BusError};
 use super::event::BusEvent;
 
+/// How often the hub checks that its subscription still moves while the bus does.
+const STALL_CHECK: Duration = Duration::from_secs(2);
+
 /// The per-instance fan-out point.
 #[derive(Debug)]
 pub struct Hub {
@@ -66,7 +69,31 @@ async fn follow(bus: Bus, sender: broadcast::Sender<Arc<BusEvent>>, position: Ar
         let after = u64::try_from(position.load(Ordering::Acquire)).unwrap_or(0);
         match bus.subscribe(after).await {
             Ok(mut subscription) => {
-                while let Some(item) = subscription.next().await {
+                let mut watchdog = tokio::time::interval(STALL_CHECK);
+                watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                watchdog.tick().await; // the first tick is immediate; judge after a whole period
+                let mut seen_at_last_check = position.load(Ordering::Acquire);
+                loop {
+                    let item = tokio::select! {
+                        item = subscription.next() => item,
+                        _ = watchdog.tick() => {
+                            // A consumer that stalled (its server restarted and it has not noticed
+                            // yet) while the stream moved on: subscribe again.
+                            let now = position.load(Ordering::Acquire);
+                            let stalled = now == seen_at_last_check
+                                && bus
+                                    .last_sequence()
+                                    .await
+                                    .is_ok_and(|last| i64::try_from(last).is_ok_and(|l| l > now));
+                            seen_at_last_check = now;
+                            if stalled {
+                                tracing::info!(position = now, "hub: the bus moved on without us; subscribing again");
+                                break;
+                            }
+                            continue;
+                        }
+                    };
+                    let Some(item) = item else { break };
                     match item {
                         Ok(event) => {
                             if event.position <= position.load(Ordering::Acquire) {
