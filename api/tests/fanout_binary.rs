@@ -54,18 +54,22 @@ fn nats_server(store: &Path) -> (Killed, String) {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(&binary)
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-        .arg(store)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {binary} ({e}); run scripts/test.sh or set CMS_TEST_NATS_SERVER")
-        });
+    let child = Killed(
+        Command::new(&binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {binary} ({e}); run scripts/test.sh or set CMS_TEST_NATS_SERVER"
+                )
+            }),
+    );
     for _ in 0..300 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (Killed(child), format!("nats://127.0.0.1:{port}"));
+            return (child, format!("nats://127.0.0.1:{port}"));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
