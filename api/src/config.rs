@@ -274,7 +274,7 @@ pub struct Settings {
           value_parser = clap::value_parser!(i64).range(0..))]
     pub ws_max_catchup: i64,
 
-    /// A WebSocket more than this many events behind the live stream gets `resync` and is closed.
+    /// Live events queued per WebSocket; a socket whose queue fills gets `resync` and is closed.
     #[arg(long, global = true, env = "CMS_WS_QUEUE", default_value_t = 1024,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub ws_queue: u64,

@@ -67,8 +67,7 @@ impl Fanout {
         };
         let relay =
             relay.then(|| Relay::new(store.clone(), bus.clone(), options.relay_config).spawn());
-        let capacity = options.gateway.queue.saturating_mul(2).max(1024);
-        let hub = Hub::spawn(bus.clone(), head, capacity);
+        let hub = Hub::spawn(bus.clone(), store.clone(), head);
         let gateway = Arc::new(Gateway::new(store.clone(), hub, options.gateway));
         Ok(Self {
             bus,

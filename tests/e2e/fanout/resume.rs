@@ -10,7 +10,7 @@ use cms_domain::ids::UserId;
 use cms_tests::nats::NatsServer;
 use cms_tests::TestDatabase;
 
-use super::{comment, eventually, file_in, options, positions, Ws};
+use super::{comment, eventually, file_in, options, positions, Ended, Ws};
 use crate::support::{TestApp, HOSTEL};
 
 #[tokio::test]
@@ -150,4 +150,44 @@ async fn a_client_that_never_reads_is_disconnected_and_a_reading_client_misses_n
         positions(&got),
         ((live_from + 1)..=last).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn a_client_that_falls_behind_its_queue_gets_resync_then_close_4008() {
+    // Arrange: a queue of 4 events, a long send timeout, a client that reads only later.
+    let db = Arc::new(TestDatabase::postgres().await);
+    let mut opts = options(None);
+    opts.gateway.queue = 4;
+    opts.gateway.send_timeout = Duration::from_secs(60);
+    let app = TestApp::spawn_on(db, Some(opts)).await;
+    app.seed_hostel().await;
+    let id = file_in(&app, HOSTEL, "res-asha").await;
+    let mut ws = Ws::open_with_small_buffer(&app, &app.admin()).await;
+    let (_, live_from) = ws.until_live().await;
+
+    // Act: more 4,000-character events than the buffers and the queue hold, then start reading.
+    let body = "y".repeat(4000);
+    for _ in 0..80 {
+        comment(&app, &id, "public", &body).await;
+    }
+    let mut received = Vec::new();
+    let end = loop {
+        match ws.next(Duration::from_secs(15)).await {
+            Ok(message) => received.push(message),
+            Err(end) => break end,
+        }
+    };
+
+    // Assert: some events in order, then resync naming the last one delivered, then 4008.
+    let (resync, events) = received.split_last().unwrap();
+    assert_eq!(resync["type"], "resync", "{resync}");
+    assert_eq!(resync["reason"], "slow_consumer");
+    let got = positions(events);
+    assert!(!got.is_empty() && got.len() < 81, "{} events", got.len());
+    assert_eq!(
+        got,
+        ((live_from + 1)..=(live_from + got.len() as i64)).collect::<Vec<_>>()
+    );
+    assert_eq!(resync["position"], *got.last().unwrap());
+    assert_eq!(end, Ended::Closed(Some(4008)));
 }

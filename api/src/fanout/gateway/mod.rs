@@ -36,7 +36,7 @@ pub struct GatewayConfig {
     pub ticket_ttl: Duration,
     /// A resume (`after=N`) more than this many events behind the head gets `resync` instead.
     pub max_catchup: i64,
-    /// A socket more than this many events behind the live stream is told to resync and closed.
+    /// A socket's queue of live events; when it is full the socket is told to resync and closed.
     pub queue: usize,
     /// Open sockets per user and instance.
     pub max_sockets_per_user: usize,

@@ -1,8 +1,8 @@
-//! The life of one WebSocket. The socket subscribes to the hub first, then (with `after=N`) reads
-//! the log from N up to the hub's position, then goes live, dropping anything at or below the last
-//! position it handled; a gap between the last position and a live event (the hub missed events,
-//! NATS restarted) is read from the log too. So the client gets every event after N it may see,
-//! in order, with no gap and no duplicate. A resume more than `max_catchup` events behind gets a
+//! The life of one WebSocket. The socket attaches a queue to the hub first (on the route that covers
+//! what its user may see), then (with `after=N`) reads the log from N up to the head, then goes
+//! live, dropping anything at or below the last position it handled. The hub's output is complete
+//! (it fills its own gaps from the log), so the client gets every event after N it may see, in
+//! order, with no gap and no duplicate. A resume more than `max_catchup` events behind gets a
 //! `resync` message instead (reload through REST, then follow from the position it names).
 //!
 //! Messages to the client (JSON text):
@@ -22,10 +22,12 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use cms_domain::actor::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::broadcast::error::RecvError;
+
+use cms_domain::actor::{HostelScope, Role};
 
 use super::{may_see, Gateway, Slot, Subscriptions, WS_SLOW_CLOSED};
 use crate::fanout::event::BusEvent;
+use crate::fanout::hub::{Feed, Route};
 
 /// Close code: the token (or ticket's token) expired.
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
@@ -72,16 +74,28 @@ struct Inbound {
     complaint: Option<String>,
 }
 
+/// The hub route that covers everything `actor` may see.
+fn route_for(actor: &Actor) -> Route {
+    match (actor.role, &actor.scope) {
+        (Role::Resident, _) => Route::Reporter(actor.id.to_string()),
+        (_, HostelScope::All) => Route::All,
+        (_, HostelScope::Only(hostels)) => {
+            Route::Hostels(hostels.iter().map(|h| h.as_str().to_owned()).collect())
+        }
+    }
+}
+
 /// Runs the socket until it closes.
 pub async fn run(ws: WebSocket, session: Session) {
-    // Subscribe first, then read the head: every event after the head arrives on the receiver or
-    // is read from the log; anything at or below it is past.
-    let mut receiver = session.gateway.hub.subscribe();
+    // Attach first, then read the head: every event after the head arrives in the feed or is read
+    // from the log; anything at or below it is past.
+    let queue = session.gateway.config.queue;
+    let mut feed = session.gateway.hub.attach(route_for(&session.actor), queue);
     let live_from = match session.gateway.store.head().await {
-        Ok(head) => head.max(session.gateway.hub.position()),
+        Ok(head) => head.max(feed.from),
         Err(error) => {
             tracing::warn!(%error, "ws: reading the log head failed");
-            session.gateway.hub.position()
+            feed.from
         }
     };
     let mut socket = Socket {
@@ -91,13 +105,13 @@ pub async fn run(ws: WebSocket, session: Session) {
         last_heard: Instant::now(),
     };
     let end = match socket.start(live_from).await {
-        Ok(()) => match socket.follow(&mut receiver).await {
+        Ok(()) => match socket.follow(&mut feed).await {
             Ok(()) => End::Gone,
             Err(end) => end,
         },
         Err(end) => end,
     };
-    drop(receiver);
+    drop(feed);
     if let End::Close(code, reason) = end {
         let frame = CloseFrame {
             code,
@@ -138,10 +152,7 @@ impl Socket {
             .await
     }
 
-    async fn follow(
-        &mut self,
-        receiver: &mut tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
-    ) -> Result<(), End> {
+    async fn follow(&mut self, feed: &mut Feed) -> Result<(), End> {
         let ping_every = self.gateway().config.ping_interval;
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
@@ -166,30 +177,15 @@ impl Socket {
                     }
                     Some(Err(_)) | None => return Err(End::Gone),
                 },
-                event = receiver.recv() => match event {
-                    Ok(event) => {
-                        self.live(&event).await?;
-                        let behind = self.gateway().hub.position() - self.last;
-                        if usize::try_from(behind).unwrap_or(0) > self.gateway().config.queue {
-                            return self.slow().await;
-                        }
-                    }
-                    Err(RecvError::Lagged(_)) => return self.slow().await,
-                    Err(RecvError::Closed) => return Err(End::Close(1001, "server going away")),
+                event = feed.receiver.recv() => match event {
+                    // At or below the last position handled: already sent during the catch-up.
+                    Some(event) if event.position <= self.last => {}
+                    Some(event) => self.deliver(&event).await?,
+                    // The hub detached the queue because it was full.
+                    None => return self.slow().await,
                 },
             }
         }
-    }
-
-    /// One live event: drop it when already handled, fill a gap before it from the log.
-    async fn live(&mut self, event: &BusEvent) -> Result<(), End> {
-        if event.position <= self.last {
-            return Ok(());
-        }
-        if event.position > self.last + 1 {
-            self.catch_up(event.position - 1).await?;
-        }
-        self.deliver(event).await
     }
 
     /// Sends every event in (last, upto] from the log.
