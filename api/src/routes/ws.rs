@@ -25,6 +25,9 @@ use crate::fanout::gateway::{self, socket, ticket, Gateway, Subscriptions};
 
 /// The subprotocol a client offers (and the server selects).
 pub const SUBPROTOCOL: &str = "cms.v1";
+/// Bytes read from a socket at a time (and its read buffer's size).
+const READ_BUFFER_BYTES: usize = 4096;
+
 /// Prefix of the subprotocol that carries a token: `bearer.<jwt>`.
 pub const BEARER_PROTOCOL_PREFIX: &str = "bearer.";
 
@@ -245,6 +248,10 @@ async fn connect(
         .protocols([SUBPROTOCOL])
         .max_message_size(limit)
         .max_frame_size(limit)
+        // tungstenite's defaults (128 KiB each) would cost ~130 KiB per idle socket; inbound messages
+        // are small, and every outbound message is flushed on its own.
+        .read_buffer_size(READ_BUFFER_BYTES.max(limit))
+        .write_buffer_size(0)
         .on_upgrade(move |ws| socket::run(ws, session))
         .into_response())
 }
