@@ -177,6 +177,7 @@ impl Relay {
         self.bus.ensure().await?;
         let mut last = self.bus_position().await?;
         let mut checked = Instant::now();
+        let mut reported: Option<Instant> = None;
         let mut listener = self.listener().await;
         loop {
             if checked.elapsed() >= Duration::from_secs(1) {
@@ -185,7 +186,10 @@ impl Relay {
             }
             let events = self.store.read_log(last, self.config.batch_size).await?;
             if events.is_empty() {
-                self.report(last).await;
+                if reported.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                    self.report(last).await;
+                    reported = Some(Instant::now());
+                }
                 self.wait(&mut listener).await;
                 continue;
             }
