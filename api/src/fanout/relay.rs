@@ -36,7 +36,7 @@ const LEADER_LOCK_KEY: i64 = 0x0063_6d73_2d72_6c79;
 /// How the relay reads and waits.
 #[derive(Debug, Clone, Copy)]
 pub struct RelayConfig {
-    /// Events read per batch.
+    /// Events read per batch (and published pipelined on JetStream).
     pub batch_size: i64,
     /// How often to look for new events (PostgreSQL also wakes on `NOTIFY cms_events`).
     pub poll_interval: Duration,
@@ -47,7 +47,7 @@ pub struct RelayConfig {
 impl Default for RelayConfig {
     fn default() -> Self {
         Self {
-            batch_size: 500,
+            batch_size: 256,
             poll_interval: Duration::from_millis(20),
             retry_after: Duration::from_millis(500),
         }
@@ -193,24 +193,30 @@ impl Relay {
                 self.wait(&mut listener).await;
                 continue;
             }
-            for event in &events {
-                if event.global_position != last + 1 {
-                    return Err(RelayError::Hole(last + 1));
+            let mut batch = Vec::with_capacity(events.len());
+            for (offset, event) in (1..).zip(&events) {
+                if event.global_position != last + offset {
+                    if batch.is_empty() {
+                        return Err(RelayError::Hole(last + 1));
+                    }
+                    break; // publish what is contiguous; the next read finds the hole
                 }
-                let bus_event = self.resolver.bus_event(event).await?;
-                match self.bus.publish(bus_event).await {
-                    Ok(_) => last = event.global_position,
-                    Err(BusError::WrongLastSequence { .. }) => {
-                        // Someone (another relay, or an earlier attempt whose ack was lost) moved
-                        // the stream on: continue from where it really is.
-                        metrics::counter!(RELAY_PUBLISH_ERRORS).increment(1);
-                        last = self.bus_position().await?;
-                        break;
-                    }
-                    Err(error) => {
-                        metrics::counter!(RELAY_PUBLISH_ERRORS).increment(1);
-                        return Err(error.into());
-                    }
+                batch.push(self.resolver.bus_event(event).await?);
+            }
+            let sent = i64::try_from(batch.len()).unwrap_or(0);
+            let (stored, error) = self.bus.publish_all(batch).await;
+            last += i64::try_from(stored).unwrap_or(0);
+            match error {
+                None => debug_assert_eq!(i64::try_from(stored).unwrap_or(0), sent),
+                Some(BusError::WrongLastSequence { .. }) => {
+                    // Someone (another relay, or an earlier attempt whose ack was lost) moved the
+                    // stream on: continue from where it really is.
+                    metrics::counter!(RELAY_PUBLISH_ERRORS).increment(1);
+                    last = self.bus_position().await?;
+                }
+                Some(error) => {
+                    metrics::counter!(RELAY_PUBLISH_ERRORS).increment(1);
+                    return Err(error.into());
                 }
             }
             #[allow(clippy::cast_precision_loss)]

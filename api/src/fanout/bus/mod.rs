@@ -178,6 +178,24 @@ impl Bus {
         }
     }
 
+    /// Publishes consecutive events, pipelined on JetStream (each still with its expected last
+    /// sequence); returns how many, from the first, are stored, and the error that stopped the rest.
+    pub async fn publish_all(&self, events: Vec<BusEvent>) -> (usize, Option<BusError>) {
+        match self {
+            Bus::Nats(bus) => bus.publish_all(&events).await,
+            Bus::Memory(bus) => {
+                let mut stored = 0;
+                for event in events {
+                    match bus.publish(event) {
+                        Ok(_) => stored += 1,
+                        Err(error) => return (stored, Some(error)),
+                    }
+                }
+                (stored, None)
+            }
+        }
+    }
+
     /// Every event after sequence `after`, then live ones, in order.
     ///
     /// # Errors

@@ -178,6 +178,60 @@ impl NatsBus {
         Ok(Published::Stored)
     }
 
+    /// Publishes `events` (consecutive positions) pipelined: all are sent, then their acks are
+    /// awaited in order. Each still carries its expected last sequence, so the server stores them
+    /// strictly in order and refuses everything after the first one that fails; the result is how
+    /// many, from the start, are stored, and the error that stopped the rest.
+    pub(super) async fn publish_all(&self, events: &[BusEvent]) -> (usize, Option<BusError>) {
+        let mut pending = Vec::with_capacity(events.len());
+        let mut stopped = None;
+        for event in events {
+            let sequence = match super::sequence_of(event) {
+                Ok(sequence) => sequence,
+                Err(error) => {
+                    stopped = Some(error);
+                    break;
+                }
+            };
+            let payload = match serde_json::to_vec(event) {
+                Ok(payload) => payload,
+                Err(e) => {
+                    stopped = Some(BusError::Corrupt(e.to_string()));
+                    break;
+                }
+            };
+            let message = PublishMessage::build()
+                .payload(payload.into())
+                .message_id(event.event_id.to_string())
+                .expected_last_sequence(sequence - 1);
+            let subject = event.subject(&self.config.subject_prefix);
+            match self.js.send_publish(subject, message).await {
+                Ok(ack) => pending.push((sequence, ack)),
+                Err(e) => {
+                    stopped = Some(publish_error(&e, sequence));
+                    break;
+                }
+            }
+        }
+        let mut stored = 0;
+        for (sequence, ack) in pending {
+            match ack.await {
+                Ok(ack) if ack.duplicate || ack.sequence == sequence => stored += 1,
+                Ok(ack) => {
+                    return (
+                        stored,
+                        Some(BusError::Corrupt(format!(
+                            "event at position {sequence} was stored at stream sequence {}",
+                            ack.sequence
+                        ))),
+                    )
+                }
+                Err(e) => return (stored, Some(publish_error(&e, sequence))),
+            }
+        }
+        (stored, stopped)
+    }
+
     /// An ordered consumer of every event after `after` (ephemeral, flow-controlled, recreated by
     /// the client on a sequence mismatch).
     pub(super) async fn subscribe(&self, after: u64) -> Result<super::Subscription, BusError> {
