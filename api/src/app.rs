@@ -17,6 +17,7 @@ use crate::audit::AuditSigner;
 use crate::auth::JwtVerifier;
 use crate::error;
 use crate::executor::Executor;
+use crate::fanout::gateway::Gateway;
 use crate::objects::ObjectStore;
 use crate::reads::Reads;
 use crate::routes;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub reads: Arc<Reads>,
     /// Photos, thumbnails and audit checkpoint copies.
     pub objects: Arc<dyn ObjectStore>,
+    /// The WebSocket gateway (`/v1/ws`); `None` answers 503 `fanout_unavailable` there.
+    pub fanout: Option<Arc<Gateway>>,
 }
 
 impl FromRef<AppState> for Arc<JwtVerifier> {
@@ -69,6 +72,7 @@ impl Default for Limits {
     tags(
         (name = "complaints", description = "Filing and working on complaints"),
         (name = "hostels", description = "Hostel administration"),
+        (name = "realtime", description = "WebSocket tickets and the event stream"),
         (name = "audit", description = "The global log, hash-chain checkpoints and their key"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -103,6 +107,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::complaints::router())
         .merge(routes::hostels::router())
         .merge(routes::audit::router())
+        .merge(routes::ws::router())
         .merge(routes::health::router())
 }
 

@@ -1,6 +1,6 @@
 //! The `cms` command line: `serve` (the default), `migrate`, `token`, `hostel` administration and
-//! `projections` (status and rebuild of the read models), `projector` (the projectors alone) and
-//! `audit` (seal, verify, export) and `worker thumbnails`.
+//! `projections` (status and rebuild of the read models), `projector` (the projectors alone),
+//! `relay` (the log -> JetStream relay alone), `audit` (seal, verify, export) and `worker thumbnails`.
 //!
 //! Every subcommand takes the same settings (flags or `CMS_*` variables, see docs/configuration.md).
 
@@ -52,6 +52,9 @@ enum Command {
     Hostel(admin::HostelAdmin),
     /// Run only the projectors (for deployments that separate them from the API) until SIGTERM.
     Projector,
+    /// Run only the relay (log -> JetStream, needs CMS_NATS_URL) until SIGTERM. Several may run:
+    /// one leads (PostgreSQL advisory lock), the others stand by.
+    Relay,
     /// Read models: their status, and rebuilding them from the log.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
@@ -179,6 +182,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             shutdown_signal().await;
             projectors.shutdown(settings.shutdown_timeout()).await;
+            Ok(())
+        }
+        Command::Relay => {
+            let Some(nats) = settings.nats_config() else {
+                anyhow::bail!(
+                    "cms relay publishes to JetStream and needs CMS_NATS_URL; without it the \
+                     in-process bus lives inside cms serve, which runs its own relay"
+                );
+            };
+            let store = open_store(&settings).await?;
+            store.migrate().await.context("migrating the database")?;
+            let bus = crate::fanout::Bus::nats(nats)
+                .await
+                .context("connecting to NATS")?;
+            let relay = crate::fanout::Relay::new(
+                store.clone(),
+                bus,
+                crate::fanout::RelayConfig::default(),
+            )
+            .spawn();
+            println!(
+                "CMS relay running ({} event store -> JetStream); stop with SIGTERM or Ctrl-C",
+                store.backend()
+            );
+            shutdown_signal().await;
+            drop(relay);
             Ok(())
         }
         Command::Projections(command) => {
@@ -343,12 +372,25 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     let thumbnails = settings
         .serve_thumbnails
         .then(|| spawn_thumbnail_worker(settings, &executor, &objects));
+    let fanout = crate::fanout::Fanout::start(
+        executor.store(),
+        crate::fanout::FanoutOptions {
+            nats: settings.nats_config(),
+            relay: settings.relay_in_serve,
+            relay_config: crate::fanout::RelayConfig::default(),
+            gateway: settings.gateway_config(),
+        },
+    )
+    .await
+    .context("starting the real-time fan-out")?;
+    let gateway = fanout.gateway.clone();
     let state = AppState {
         executor,
         verifier,
         audit_signer: Some(Arc::new(signer)),
         reads: Arc::new(reads),
         objects,
+        fanout: Some(gateway),
     };
     let limits = Limits {
         body_bytes: settings.body_limit_bytes,
@@ -360,8 +402,14 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", settings.http_addr))?;
     let address = listener.local_addr()?;
     println!(
-        "CMS listening on http://{address} ({} event store)",
-        state.executor.store().backend()
+        "CMS listening on http://{address} ({} event store, {} bus{})",
+        state.executor.store().backend(),
+        fanout.bus.kind(),
+        if fanout.relay.is_some() {
+            ", relay"
+        } else {
+            ""
+        }
     );
     println!("  API docs:   http://{address}/docs");
     // Stopped after the API has drained, so the drain itself can be watched.
@@ -430,6 +478,8 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     let left = grace
         .saturating_sub(started_stopping.elapsed())
         .max(Duration::from_secs(1));
+    // The relay and the hub stop once requests have drained, before the projectors.
+    drop(fanout);
     if projectors.shutdown(left).await {
         tracing::info!("projectors stopped after their current batch");
     }

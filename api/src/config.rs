@@ -238,6 +238,67 @@ pub struct Settings {
     #[arg(long, global = true, env = "CMS_NATS_URL", hide_env_values = true)]
     pub nats_url: Option<Secret<String>>,
 
+    /// JetStream: how long stream `CMS_EVENTS` keeps events (limits retention), in seconds.
+    #[arg(long, global = true, env = "CMS_NATS_STREAM_MAX_AGE_SECS", default_value_t = 604_800,
+          value_parser = clap::value_parser!(u64).range(60..))]
+    pub nats_stream_max_age_secs: u64,
+
+    /// JetStream: replicas of stream `CMS_EVENTS` (3 in a production cluster).
+    #[arg(long, global = true, env = "CMS_NATS_REPLICAS", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=5))]
+    pub nats_replicas: u64,
+
+    /// Run the relay (log -> bus) inside `cms serve`; `false` when `cms relay` runs on its own.
+    #[arg(long, global = true, env = "CMS_RELAY_IN_SERVE", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub relay_in_serve: bool,
+
+    /// Comma-separated browser origins allowed to open WebSockets (`*` for any); requests without
+    /// `Origin` and same-host origins are always allowed.
+    #[arg(
+        long,
+        global = true,
+        env = "CMS_WS_ALLOWED_ORIGINS",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub ws_allowed_origins: List<String>,
+
+    /// Lifetime of a WebSocket ticket from `POST /v1/ws/ticket`, in seconds.
+    #[arg(long, global = true, env = "CMS_WS_TICKET_TTL_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub ws_ticket_ttl_secs: u64,
+
+    /// A WebSocket resume (`after=N`) more than this many events behind gets `resync`.
+    #[arg(long, global = true, env = "CMS_WS_MAX_CATCHUP", default_value_t = 10_000,
+          value_parser = clap::value_parser!(i64).range(0..))]
+    pub ws_max_catchup: i64,
+
+    /// Live events queued per WebSocket; a socket whose queue fills gets `resync` and is closed.
+    #[arg(long, global = true, env = "CMS_WS_QUEUE", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub ws_queue: u64,
+
+    /// Open WebSockets per user and instance.
+    #[arg(long, global = true, env = "CMS_WS_MAX_SOCKETS_PER_USER", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub ws_max_sockets_per_user: u64,
+
+    /// Largest inbound WebSocket message, in bytes.
+    #[arg(long, global = true, env = "CMS_WS_MAX_MESSAGE_BYTES", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(256..=1_048_576))]
+    pub ws_max_message_bytes: u64,
+
+    /// Seconds between server pings; a socket silent for three intervals is closed.
+    #[arg(long, global = true, env = "CMS_WS_PING_SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ws_ping_secs: u64,
+
+    /// Seconds a WebSocket send may block (the client stopped reading) before the socket is closed.
+    #[arg(long, global = true, env = "CMS_WS_SEND_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub ws_send_timeout_secs: u64,
+
     /// S3 endpoint URL (for example `http://127.0.0.1:9000`); absent: photos and checkpoint copies in
     /// `<data_dir>/objects`.
     #[arg(long, global = true, env = "CMS_S3_ENDPOINT")]
@@ -521,6 +582,30 @@ impl Settings {
     /// `CMS_SHUTDOWN_TIMEOUT_SECS` as a duration.
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// The JetStream settings, when `CMS_NATS_URL` is set (else the in-process bus).
+    pub fn nats_config(&self) -> Option<crate::fanout::NatsConfig> {
+        self.nats_url().map(|url| crate::fanout::NatsConfig {
+            max_age: Duration::from_secs(self.nats_stream_max_age_secs),
+            replicas: usize::try_from(self.nats_replicas).unwrap_or(1),
+            ..crate::fanout::NatsConfig::new(url.trim())
+        })
+    }
+
+    /// The WebSocket gateway's limits.
+    pub fn gateway_config(&self) -> crate::fanout::GatewayConfig {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        crate::fanout::GatewayConfig {
+            allowed_origins: self.ws_allowed_origins.items().to_vec(),
+            ticket_ttl: Duration::from_secs(self.ws_ticket_ttl_secs),
+            max_catchup: self.ws_max_catchup,
+            queue: size(self.ws_queue),
+            max_sockets_per_user: size(self.ws_max_sockets_per_user),
+            max_message_bytes: size(self.ws_max_message_bytes),
+            ping_interval: Duration::from_secs(self.ws_ping_secs),
+            send_timeout: Duration::from_secs(self.ws_send_timeout_secs),
+        }
     }
 
     /// When the sealer signs checkpoints.

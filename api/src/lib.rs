@@ -13,6 +13,7 @@ pub mod demo;
 mod domain_errors;
 pub mod error;
 pub mod executor;
+pub mod fanout;
 pub mod metrics;
 pub mod objects;
 pub mod photos;

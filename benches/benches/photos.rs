@@ -82,6 +82,7 @@ async fn server() -> Server {
         audit_signer: Some(Arc::new(AuditSigner::from_seed([7; 32]))),
         objects: Arc::new(LocalFolder::new(dir.path().join("objects"))),
         reads,
+        fanout: None,
     };
     let router = app::router(state, Limits::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -11,6 +11,7 @@ mod cqrs_compat;
 mod dashboard;
 mod event_log;
 mod export;
+mod fanout;
 mod harness_selftest;
 mod ops;
 mod photos;

@@ -50,10 +50,13 @@ pub struct TestApp {
     pub store: EventStore,
     pub backend: Backend,
     minter: TokenMinter,
-    _db: Option<TestDatabase>,
+    /// The database (shared by several instances in the fan-out tests; absent on a replica pair).
+    _db: Option<Arc<TestDatabase>>,
     reads: Arc<Reads>,
     /// The highest log position any answer reported (what a client would send as `Min-Position`).
     seen: std::sync::atomic::AtomicI64,
+    /// The bus, relay, hub and WebSocket gateway, when started with one.
+    pub fanout: Option<cms_api::fanout::Fanout>,
     server: tokio::task::JoinHandle<()>,
     /// The projectors `cms serve` would run (absent when a test drives them itself).
     pub projectors: Option<cms_projections::runner::Projectors>,
@@ -72,6 +75,15 @@ fn temp_objects() -> (Arc<dyn ObjectStore>, tempfile::TempDir) {
     (objects, dir)
 }
 
+/// What a test app is started with besides its database.
+struct Parts {
+    reads: Reads,
+    db: Option<Arc<TestDatabase>>,
+    objects: Arc<dyn ObjectStore>,
+    objects_dir: Option<tempfile::TempDir>,
+    fanout: Option<cms_api::fanout::FanoutOptions>,
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
@@ -82,43 +94,50 @@ impl TestApp {
     /// Starts CMS on a fresh database of `backend`, with its projectors running.
     pub async fn spawn(backend: Backend) -> Self {
         let mut app = Self::spawn_without_projectors(backend).await;
-        let db = app.store.read_db();
-        let config = cms_projections::runner::RunnerConfig {
-            batch_size: 500,
-            poll_interval: Duration::from_millis(20),
-        };
-        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        app.start_projectors();
         app
     }
 
     /// Starts CMS on a fresh database of `backend` with `objects` as its object store, projectors
     /// running.
     pub async fn spawn_with_objects(backend: Backend, objects: Arc<dyn ObjectStore>) -> Self {
-        let mut app = Self::on_fresh_database(backend, objects, None).await;
-        let db = app.store.read_db();
-        let config = cms_projections::runner::RunnerConfig {
-            batch_size: 500,
-            poll_interval: Duration::from_millis(20),
+        let db = Arc::new(TestDatabase::new(backend).await);
+        let store = EventStore::connect(db.url(), 5).await.unwrap();
+        let parts = Parts {
+            reads: Reads::primary_only(store.read_db()),
+            db: Some(db),
+            objects,
+            objects_dir: None,
+            fanout: None,
         };
-        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        let mut app = Self::start(backend, store, parts).await;
+        app.start_projectors();
         app
     }
 
     /// Starts CMS on a fresh database of `backend`; nothing runs the projections.
     pub async fn spawn_without_projectors(backend: Backend) -> Self {
-        let (objects, dir) = temp_objects();
-        Self::on_fresh_database(backend, objects, Some(dir)).await
+        let db = Arc::new(TestDatabase::new(backend).await);
+        Self::spawn_on(db, None).await
     }
 
-    async fn on_fresh_database(
-        backend: Backend,
-        objects: Arc<dyn ObjectStore>,
-        objects_dir: Option<tempfile::TempDir>,
+    /// Starts CMS on `db` (which other instances may share), with the fan-out when `fanout` is
+    /// given; nothing runs the projections.
+    pub async fn spawn_on(
+        db: Arc<TestDatabase>,
+        fanout: Option<cms_api::fanout::FanoutOptions>,
     ) -> Self {
-        let db = TestDatabase::new(backend).await;
+        let backend = db.backend();
         let store = EventStore::connect(db.url(), 5).await.unwrap();
-        let reads = Reads::primary_only(store.read_db());
-        Self::start(backend, store, reads, Some(db), objects, objects_dir).await
+        let (objects, dir) = temp_objects();
+        let parts = Parts {
+            reads: Reads::primary_only(store.read_db()),
+            db: Some(db),
+            objects,
+            objects_dir: Some(dir),
+            fanout,
+        };
+        Self::start(backend, store, parts).await
     }
 
     /// Starts CMS, with its projectors, on the PostgreSQL primary at `primary` reading from the
@@ -129,48 +148,67 @@ impl TestApp {
             .iter()
             .map(|u| cms_api::config::Secret::new(u.clone()))
             .collect();
-        let reads = Reads::with_replicas(store.read_db(), &urls, 5).unwrap();
         let (objects, dir) = temp_objects();
-        let mut app = Self::start(Backend::Postgres, store, reads, None, objects, Some(dir)).await;
-        let db = app.store.read_db();
-        let config = cms_projections::runner::RunnerConfig {
-            batch_size: 500,
-            poll_interval: Duration::from_millis(20),
+        let parts = Parts {
+            reads: Reads::with_replicas(store.read_db(), &urls, 5).unwrap(),
+            db: None,
+            objects,
+            objects_dir: Some(dir),
+            fanout: None,
         };
-        app.projectors = Some(cms_projections::runner::spawn(&db, config));
+        let mut app = Self::start(Backend::Postgres, store, parts).await;
+        app.start_projectors();
         let reads = app.reads.clone();
         (app, reads)
     }
 
-    async fn start(
-        backend: Backend,
-        store: EventStore,
-        reads: Reads,
-        db: Option<TestDatabase>,
-        objects: Arc<dyn ObjectStore>,
-        objects_dir: Option<tempfile::TempDir>,
-    ) -> Self {
+    fn start_projectors(&mut self) {
+        let db = self.store.read_db();
+        let config = cms_projections::runner::RunnerConfig {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(20),
+        };
+        self.projectors = Some(cms_projections::runner::spawn(&db, config));
+    }
+
+    async fn start(backend: Backend, store: EventStore, parts: Parts) -> Self {
         store.migrate().await.unwrap();
-        let reads = Arc::new(reads);
+        let reads = Arc::new(parts.reads);
         let verifier = JwtVerifier::new(
             VerifyingKeys::hs256(SECRET.to_vec()).unwrap(),
             ISSUER,
             AUDIENCE,
             Duration::from_secs(5),
         );
+        let fanout = match parts.fanout {
+            Some(options) => Some(
+                cms_api::fanout::Fanout::start(&store, options)
+                    .await
+                    .unwrap(),
+            ),
+            None => None,
+        };
         let state = AppState {
             executor: Arc::new(Executor::new(store.clone())),
             verifier: Arc::new(verifier),
             audit_signer: Some(Arc::new(audit_signer())),
             reads: reads.clone(),
-            objects: objects.clone(),
+            objects: parts.objects.clone(),
+            fanout: fanout.as_ref().map(|f| f.gateway.clone()),
         };
         let limits = Limits {
             body_bytes: BODY_LIMIT,
             ..Limits::default()
         };
         let router = app::router(state, limits);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Fan-out apps get a small, fixed socket send buffer (accepted sockets inherit it), so a
+        // WebSocket client that stops reading fills it after a few events instead of megabytes.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        if fanout.is_some() {
+            socket.set_send_buffer_size(64 * 1024).unwrap();
+        }
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1024).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
@@ -181,13 +219,14 @@ impl TestApp {
             store,
             backend,
             minter: TokenMinter::hs256(SECRET, ISSUER, AUDIENCE).unwrap(),
-            _db: db,
+            _db: parts.db,
             reads,
             seen: std::sync::atomic::AtomicI64::new(0),
+            fanout,
             server,
             projectors: None,
-            objects,
-            _objects_dir: objects_dir,
+            objects: parts.objects,
+            _objects_dir: parts.objects_dir,
         }
     }
 
@@ -200,6 +239,19 @@ impl TestApp {
                 hostels: hostels.iter().map(|h| (*h).to_owned()).collect(),
                 name: None,
                 ttl: Duration::from_secs(600),
+            })
+            .unwrap()
+    }
+
+    /// A valid token that expires after `ttl`.
+    pub fn token_with_ttl(&self, role: Role, sub: &str, hostels: &[&str], ttl: Duration) -> String {
+        self.minter
+            .mint(&TokenSpec {
+                sub: sub.into(),
+                role,
+                hostels: hostels.iter().map(|h| (*h).to_owned()).collect(),
+                name: None,
+                ttl,
             })
             .unwrap()
     }

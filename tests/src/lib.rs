@@ -27,6 +27,7 @@
 //! [`TestDatabase::sqlite_pool`]) hold at most [`MAX_POOL_CONNECTIONS`] connections, because many tests run
 //! at once against one server (PostgreSQL's default `max_connections` is 100).
 
+pub mod nats;
 pub mod replica;
 pub mod s3;
 

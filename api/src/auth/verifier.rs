@@ -70,6 +70,15 @@ impl JwtVerifier {
     /// # Errors
     /// The [`AuthError`] of the first check that failed.
     pub fn verify(&self, token: &str) -> Result<Actor, AuthError> {
+        self.verify_with_expiry(token).map(|(actor, _)| actor)
+    }
+
+    /// Verifies `token` and returns the actor it names and its `exp` (seconds since the epoch), for
+    /// connections that must end when the token does (WebSockets).
+    ///
+    /// # Errors
+    /// The [`AuthError`] of the first check that failed.
+    pub fn verify_with_expiry(&self, token: &str) -> Result<(Actor, i64), AuthError> {
         if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Malformed);
         }
@@ -86,9 +95,14 @@ impl JwtVerifier {
             &self.validation(alg),
         )
         .map_err(|e| map_jwt_error(e.kind()))?;
+        let exp = data
+            .claims
+            .get("exp")
+            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+            .ok_or_else(|| AuthError::invalid_claims("`exp` is not a whole number of seconds"))?;
         let claims: ActorClaims = serde_json::from_value(serde_json::Value::Object(data.claims))
             .map_err(|e| AuthError::invalid_claims(e.to_string()))?;
-        claims.into_actor()
+        Ok((claims.into_actor()?, exp))
     }
 
     fn validation(&self, alg: Algorithm) -> Validation {

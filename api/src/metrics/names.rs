@@ -56,22 +56,26 @@ pub const PROJECTION_LAG: &str = "cms_projection_lag_events";
 /// `running`, `failed`).
 pub const PROJECTION_STATE: &str = "cms_projection_state";
 
-// ---- Relay (declared here; recorded by the NATS relay, built separately) ----------------------
+// ---- Relay (recorded by the log -> bus relay) --------------------------------------------------
 
-/// Gauge: the last global position the relay published to JetStream. Not recorded yet.
+/// Gauge: the last global position the relay published to the bus.
 pub const RELAY_POSITION: &str = "cms_relay_position";
-/// Gauge: events in the log not yet published by the relay. Not recorded yet.
+/// Gauge: events in the log not yet published by the relay.
 pub const RELAY_LAG: &str = "cms_relay_lag_events";
+/// Counter: publishes the bus refused or did not answer (the relay retries from the stored prefix).
+pub const RELAY_PUBLISH_ERRORS: &str = "cms_relay_publish_errors_total";
+/// Gauge: 1 while this process's relay holds the leader lock, else 0.
+pub const RELAY_LEADER: &str = "cms_relay_leader";
 
-// ---- WebSockets (declared here; recorded by the WebSocket gateway, built separately) ---------
+// ---- WebSockets (recorded by the WebSocket gateway) -------------------------------------------
 
-/// Gauge: open WebSocket connections. Not recorded yet.
+/// Gauge: open WebSocket connections.
 pub const WS_CONNECTIONS_OPEN: &str = "cms_ws_connections_open";
-/// Counter: messages sent to WebSocket clients. Not recorded yet.
+/// Counter: event messages sent to WebSocket clients.
 pub const WS_MESSAGES_SENT: &str = "cms_ws_messages_sent_total";
-/// Counter: WebSocket clients disconnected because their queue filled up. Not recorded yet.
+/// Counter: WebSocket clients closed because they fell behind (full queue, or a send that blocked).
 pub const WS_SLOW_CLIENT_DISCONNECTS: &str = "cms_ws_slow_client_disconnects_total";
-/// Counter: `resync` messages sent (a client's `after=N` too old, or a slow client). Not recorded yet.
+/// Counter: `resync` messages sent, by `reason` (`too_old`: a resume too far behind; `slow_consumer`).
 pub const WS_RESYNCS: &str = "cms_ws_resyncs_total";
 
 // ---- Photos (recorded by the multipart upload route and the thumbnail worker) -----------------
@@ -156,6 +160,8 @@ pub(crate) const DESCRIBED: &[(&str, Kind, &str)] = &[
     (PROJECTION_ERRORS, Kind::Counter, "Events a projection stopped on."),
     (RELAY_POSITION, Kind::Gauge, "The last global position the relay published."),
     (RELAY_LAG, Kind::Gauge, "Events in the log not yet published by the relay."),
+    (RELAY_PUBLISH_ERRORS, Kind::Counter, "Relay publishes the bus refused or did not answer."),
+    (RELAY_LEADER, Kind::Gauge, "1 while this process leads the relay."),
     (WS_CONNECTIONS_OPEN, Kind::Gauge, "Open WebSocket connections."),
     (WS_MESSAGES_SENT, Kind::Counter, "Messages sent to WebSocket clients."),
     (WS_SLOW_CLIENT_DISCONNECTS, Kind::Counter, "WebSocket clients disconnected for a full queue."),

@@ -6,3 +6,4 @@ pub mod command;
 pub mod complaints;
 pub mod health;
 pub mod hostels;
+pub mod ws;

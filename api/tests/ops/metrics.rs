@@ -244,7 +244,9 @@ fn the_exposition_after_real_traffic_passes_promtool_and_has_labelled_series() {
     }
     // The thumbnail worker runs inside `cms serve`: its queue depth is exported.
     assert!(text.contains("cms_thumbnail_queue_depth"), "{text}");
-    for placeholder in ["cms_ws_", "cms_relay_"] {
+    // The in-process relay runs inside `cms serve`: its position is exported.
+    assert!(text.contains("cms_relay_position"), "{text}");
+    for placeholder in ["cms_ws_messages_", "cms_ws_resyncs_"] {
         assert!(
             !text.contains(placeholder),
             "{placeholder}* is exported but not recorded"
