@@ -221,7 +221,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await.context("migrating the database")?;
             let executor = Arc::new(Executor::new(store));
             let objects = open_objects(&settings).await?;
-            let worker = spawn_thumbnail_worker(&settings, &executor, &objects);
+            let bus = match settings.nats_config() {
+                Some(config) => {
+                    let bus = crate::fanout::Bus::nats(config)
+                        .await
+                        .context("connecting to NATS")?;
+                    bus.ensure().await.context("checking stream CMS_EVENTS")?;
+                    Some(bus)
+                }
+                None => None,
+            };
+            let worker =
+                spawn_thumbnail_worker(&settings, &executor, &objects, bus.as_ref()).await?;
             println!(
                 "CMS thumbnail worker running ({} event store, {objects:?}); stop with SIGTERM or Ctrl-C",
                 executor.store().backend()
@@ -368,10 +379,6 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             .context("configuring the read replicas")?,
         DatabaseTarget::Sqlite { .. } => Reads::primary_only(read_db.clone()),
     };
-    // Aborted when the server has shut down.
-    let thumbnails = settings
-        .serve_thumbnails
-        .then(|| spawn_thumbnail_worker(settings, &executor, &objects));
     let fanout = crate::fanout::Fanout::start(
         executor.store(),
         crate::fanout::FanoutOptions {
@@ -384,6 +391,12 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     .await
     .context("starting the real-time fan-out")?;
     let gateway = fanout.gateway.clone();
+    // Aborted when the server has shut down.
+    let thumbnails = if settings.serve_thumbnails {
+        Some(spawn_thumbnail_worker(settings, &executor, &objects, Some(&fanout.bus)).await?)
+    } else {
+        None
+    };
     let state = AppState {
         executor,
         verifier,
@@ -516,22 +529,38 @@ fn worker_config(settings: &Settings) -> WorkerConfig {
     }
 }
 
-fn spawn_thumbnail_worker(
+/// Starts the thumbnail worker. Its jobs come from a durable JetStream consumer when `bus` is NATS,
+/// else from the log through the `photo_jobs` table (durable across restarts, unlike the in-process
+/// bus: docs/adr/0011).
+async fn spawn_thumbnail_worker(
     settings: &Settings,
     executor: &Arc<Executor>,
     objects: &Arc<dyn ObjectStore>,
-) -> tokio::task::JoinHandle<()> {
-    let jobs = LogPhotoJobs::new(
-        executor.store().clone(),
-        Duration::from_secs(settings.thumbnail_ack_wait_secs),
-        Duration::from_millis(200),
-    );
+    bus: Option<&crate::fanout::Bus>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let ack_wait = Duration::from_secs(settings.thumbnail_ack_wait_secs);
+    let jobs: Arc<dyn crate::photos::jobs::PhotoJobs> = match bus {
+        Some(bus @ crate::fanout::Bus::Nats(_)) => Arc::new(
+            crate::photos::jobs::BusPhotoJobs::new(
+                bus,
+                ack_wait,
+                settings.thumbnail_max_deliveries,
+            )
+            .await
+            .context("creating the thumbnailer's durable consumer")?,
+        ),
+        _ => Arc::new(LogPhotoJobs::new(
+            executor.store().clone(),
+            ack_wait,
+            Duration::from_millis(200),
+        )),
+    };
     let thumbnailer = Thumbnailer {
         executor: executor.clone(),
         objects: objects.clone(),
         config: worker_config(settings),
     };
-    tokio::spawn(worker::run(thumbnailer, Arc::new(jobs)))
+    Ok(tokio::spawn(worker::run(thumbnailer, jobs)))
 }
 
 async fn shutdown_signal() {

@@ -162,7 +162,8 @@ impl TestApp {
         (app, reads)
     }
 
-    fn start_projectors(&mut self) {
+    /// Starts the projectors `cms serve` would run.
+    pub fn start_projectors(&mut self) {
         let db = self.store.read_db();
         let config = cms_projections::runner::RunnerConfig {
             batch_size: 500,

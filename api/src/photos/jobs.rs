@@ -266,3 +266,111 @@ impl PhotoJobs for LogPhotoJobs {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }
+
+/// Thumbnail jobs from a durable bus consumer on `cms.complaints.*.*.PhotoAttached`: on JetStream a
+/// durable pull consumer (explicit ack, ack wait, bounded deliveries with backoff) that survives
+/// restarts of the worker and of NATS. The job id is the stream sequence, which is the event's global
+/// position. Deliveries handed out and not yet settled are kept here until acked or nakked; a worker
+/// that dies leaves them to the ack wait.
+#[derive(Debug)]
+pub struct BusPhotoJobs {
+    consumer: crate::fanout::bus::DurableConsumer,
+    pending: tokio::sync::Mutex<std::collections::HashMap<i64, crate::fanout::bus::Delivery>>,
+}
+
+/// The durable consumer's name: one queue shared by every thumbnail worker.
+pub const THUMBNAILER_CONSUMER: &str = "thumbnailer";
+
+impl BusPhotoJobs {
+    /// Creates (or binds to) the durable consumer `thumbnailer` on `bus`, creating the stream first
+    /// when it does not exist yet.
+    ///
+    /// # Errors
+    /// The bus is unreachable or refuses the consumer.
+    pub async fn new(
+        bus: &crate::fanout::bus::Bus,
+        ack_wait: Duration,
+        max_deliveries: u32,
+    ) -> Result<Self, JobsError> {
+        // The relay may not have created the stream yet; creating or checking it is idempotent.
+        bus.ensure()
+            .await
+            .map_err(|e| JobsError::Source(e.to_string()))?;
+        let filter = format!("{}.complaints.*.*.PhotoAttached", bus.subject_prefix());
+        let options = crate::fanout::bus::DurableOptions {
+            ack_wait,
+            max_deliver: i64::from(max_deliveries),
+            backoff: Vec::new(),
+        };
+        let consumer = bus
+            .durable(THUMBNAILER_CONSUMER, &filter, options)
+            .await
+            .map_err(|e| JobsError::Source(e.to_string()))?;
+        Ok(Self {
+            consumer,
+            pending: tokio::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl PhotoJobs for BusPhotoJobs {
+    async fn next(&self, wait: Duration) -> Result<Option<PhotoJob>, JobsError> {
+        let source = |e: crate::fanout::bus::BusError| JobsError::Source(e.to_string());
+        let Some(delivery) = self.consumer.fetch(1, wait).await.map_err(source)?.pop() else {
+            return Ok(None);
+        };
+        let event = delivery.event.clone();
+        let ids = (
+            event.aggregate_id.parse::<ComplaintId>(),
+            event.data["PhotoAttached"]["photo_id"]
+                .as_str()
+                .unwrap_or_default()
+                .parse::<PhotoId>(),
+        );
+        let (Ok(complaint_id), Ok(photo_id)) = ids else {
+            // Not a photo event (the filter makes this a damaged message): settle it, never loop.
+            tracing::error!(
+                position = event.position,
+                "thumbnail job without complaint or photo id; dropped"
+            );
+            delivery.ack().await.map_err(source)?;
+            return Ok(None);
+        };
+        let job = PhotoJob {
+            id: event.position,
+            complaint_id,
+            photo_id,
+            deliveries: u32::try_from(delivery.attempt).unwrap_or(u32::MAX),
+        };
+        self.pending.lock().await.insert(job.id, delivery);
+        Ok(Some(job))
+    }
+
+    async fn ack(&self, job: &PhotoJob) -> Result<(), JobsError> {
+        if let Some(delivery) = self.pending.lock().await.remove(&job.id) {
+            delivery
+                .ack()
+                .await
+                .map_err(|e| JobsError::Source(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn nak(&self, job: &PhotoJob, delay: Duration) -> Result<(), JobsError> {
+        if let Some(delivery) = self.pending.lock().await.remove(&job.id) {
+            delivery
+                .nak(delay)
+                .await
+                .map_err(|e| JobsError::Source(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn depth(&self) -> Result<u64, JobsError> {
+        self.consumer
+            .backlog()
+            .await
+            .map_err(|e| JobsError::Source(e.to_string()))
+    }
+}

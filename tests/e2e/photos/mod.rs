@@ -105,6 +105,16 @@ pub fn spawn_worker(app: &TestApp, ack_wait: Duration) -> tokio::task::JoinHandl
     tokio::spawn(run_worker(thumbnailer(app), Arc::new(jobs)))
 }
 
+/// Runs the thumbnail worker in a task, its jobs from the app's bus through the durable consumer
+/// (deliveries not acked within `ack_wait` come again).
+pub async fn spawn_bus_worker(app: &TestApp, ack_wait: Duration) -> tokio::task::JoinHandle<()> {
+    let bus = &app.fanout.as_ref().expect("an app with a bus").bus;
+    let jobs = cms_api::photos::jobs::BusPhotoJobs::new(bus, ack_wait, 5)
+        .await
+        .unwrap();
+    tokio::spawn(run_worker(thumbnailer(app), Arc::new(jobs)))
+}
+
 /// Polls the photo list until `photo` leaves `pending`; returns the photo as listed.
 pub async fn settled(app: &TestApp, token: &str, complaint: &str, photo: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -10,7 +10,10 @@ use cms_domain::ids::{ComplaintId, PhotoId};
 use cms_tests::Backend;
 use reqwest::StatusCode;
 
-use super::{count_events, filed, jpeg, photo_id, settled, spawn_worker, thumbnailer, upload};
+use super::{
+    count_events, filed, jpeg, photo_id, settled, spawn_bus_worker, spawn_worker, thumbnailer,
+    upload,
+};
 use crate::support::TestApp;
 
 fn job(complaint: &str, photo: &str, deliveries: u32) -> PhotoJob {
@@ -22,12 +25,36 @@ fn job(complaint: &str, photo: &str, deliveries: u32) -> PhotoJob {
     }
 }
 
+/// Where the killed-worker test's workers take their jobs from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// The `photo_jobs` table fed from the log.
+    Log,
+    /// The durable JetStream consumer.
+    JetStream,
+}
+
+async fn start_worker(
+    app: &TestApp,
+    source: Source,
+    ack_wait: Duration,
+) -> tokio::task::JoinHandle<()> {
+    match source {
+        Source::Log => spawn_worker(app, ack_wait),
+        Source::JetStream => spawn_bus_worker(app, ack_wait).await,
+    }
+}
+
 async fn a_worker_killed_mid_job_leaves_one_event_and_one_set_of_thumbnails(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    killed_mid_job(&app, Source::Log).await;
+}
+
+async fn killed_mid_job(app: &TestApp, source: Source) {
     app.seed_hostel().await;
-    let (complaint, reporter) = filed(&app, "res-1").await;
+    let (complaint, reporter) = filed(app, "res-1").await;
     let attached = upload(
-        &app,
+        app,
         &reporter,
         &complaint,
         "before",
@@ -41,7 +68,7 @@ async fn a_worker_killed_mid_job_leaves_one_event_and_one_set_of_thumbnails(back
     let ack_wait = Duration::from_millis(500);
 
     // Kill the worker as soon as it has written its first rendition (mid-job: before recording).
-    let first = spawn_worker(&app, ack_wait);
+    let first = start_worker(app, source, ack_wait).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while app.objects.list(&folder).await.unwrap().len() < 2 {
         assert!(
@@ -52,19 +79,19 @@ async fn a_worker_killed_mid_job_leaves_one_event_and_one_set_of_thumbnails(back
     }
     first.abort();
     let _ = first.await;
-    let generated_at_kill = count_events(&app, "ThumbnailGenerated").await;
+    let generated_at_kill = count_events(app, "ThumbnailGenerated").await;
 
     // Two workers now race for the expired lease.
-    let second = spawn_worker(&app, ack_wait);
-    let third = spawn_worker(&app, ack_wait);
-    let listed = settled(&app, &reporter, &complaint, &photo).await;
+    let second = start_worker(app, source, ack_wait).await;
+    let third = start_worker(app, source, ack_wait).await;
+    let listed = settled(app, &reporter, &complaint, &photo).await;
     assert_eq!(listed["status"], "ready");
     tokio::time::sleep(ack_wait * 3).await;
     second.abort();
     third.abort();
 
     assert!(generated_at_kill <= 1);
-    assert_eq!(count_events(&app, "ThumbnailGenerated").await, 1);
+    assert_eq!(count_events(app, "ThumbnailGenerated").await, 1);
     let mut objects = app.objects.list(&folder).await.unwrap();
     objects.sort();
     let expected: Vec<String> = ["full.jpg", "large-1024.jpg", "thumb-320.jpg", "upload"]
@@ -82,6 +109,18 @@ async fn photos_a_worker_killed_mid_job_leaves_one_event_and_one_set_of_thumbnai
 #[tokio::test]
 async fn photos_a_worker_killed_mid_job_leaves_one_event_and_one_set_of_thumbnails_on_sqlite() {
     a_worker_killed_mid_job_leaves_one_event_and_one_set_of_thumbnails(Backend::Sqlite).await;
+}
+
+/// The same over NATS: the jobs come from the durable JetStream consumer `thumbnailer`; the killed
+/// worker's delivery is not acked, so JetStream delivers it again after the ack wait.
+#[tokio::test]
+async fn photos_a_worker_killed_mid_job_over_jetstream_leaves_one_event_and_one_set_of_thumbnails()
+{
+    let nats = cms_tests::nats::NatsServer::start();
+    let db = std::sync::Arc::new(cms_tests::TestDatabase::postgres().await);
+    let mut app = TestApp::spawn_on(db, Some(crate::fanout::options(Some(&nats)))).await;
+    app.start_projectors();
+    killed_mid_job(&app, Source::JetStream).await;
 }
 
 #[tokio::test]

@@ -135,7 +135,56 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// Hands the event back: it is delivered again after `delay` (counting as a delivery).
+    ///
+    /// # Errors
+    /// NATS unreachable (the event is then delivered again after the ack wait).
+    pub async fn nak(self, delay: Duration) -> Result<(), BusError> {
+        match self.acker {
+            Acker::Nats(message) => message
+                .ack_with(async_nats::jetstream::AckKind::Nak(Some(delay)))
+                .await
+                .map_err(|e| BusError::Unavailable(e.to_string())),
+            Acker::Memory(state) => {
+                let sequence = super::sequence_of(&self.event)?;
+                if let Ok(mut state) = state.lock() {
+                    if let Some(entry) = state.pending.get_mut(&sequence) {
+                        entry.0 = Instant::now() + delay;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl DurableConsumer {
+    /// Events the consumer has not had acked yet: waiting for a first delivery, or delivered and
+    /// pending (JetStream's `num_pending + num_ack_pending`; in process, the pending ones plus those
+    /// after the cursor, matching or not).
+    ///
+    /// # Errors
+    /// NATS unreachable.
+    pub async fn backlog(&self) -> Result<u64, BusError> {
+        match self {
+            DurableConsumer::Nats(consumer) => {
+                let info = consumer
+                    .get_info()
+                    .await
+                    .map_err(|e| BusError::Unavailable(e.to_string()))?;
+                Ok(info.num_pending + info.num_ack_pending as u64)
+            }
+            DurableConsumer::Memory { bus, state, .. } => {
+                let last = bus.last_sequence()?;
+                let guard = state
+                    .lock()
+                    .map_err(|_| BusError::Unavailable("durable consumer lock poisoned".into()))?;
+                Ok(guard.pending.len() as u64 + last.saturating_sub(guard.cursor))
+            }
+        }
+    }
+
     pub(super) fn memory(
         bus: &MemoryBus,
         name: &str,
