@@ -51,6 +51,10 @@ pub struct BusEvent {
     pub at: DateTime<Utc>,
     /// The payload as stored.
     pub data: Value,
+    /// The W3C `traceparent` of the request that caused the event (from its metadata); published as
+    /// the NATS header `traceparent` so the fan-out joins the command's trace. Never sent to sockets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl BusEvent {
@@ -76,6 +80,7 @@ impl BusEvent {
             internal: is_internal_comment(event),
             at: event.recorded_at,
             data: event.payload.clone(),
+            traceparent: event.metadata["traceparent"].as_str().map(str::to_owned),
         }
     }
 

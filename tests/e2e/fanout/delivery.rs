@@ -8,6 +8,7 @@ use std::time::Duration;
 use cms_domain::actor::Role;
 use cms_tests::nats::NatsServer;
 use cms_tests::{Backend, TestDatabase};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use super::{comment, eventually, file_in, options, Ended, Ws};
@@ -55,9 +56,20 @@ async fn a_command_reaches_a_websocket_client_over_jetstream_where_sequence_equa
     let mut ws = Ws::open(&app, &app.admin(), "").await;
     ws.until_live().await;
 
-    // Act
+    // Act: the comment carries a W3C trace context.
     let id = file_in(&app, HOSTEL, "res-asha").await;
-    let position = comment(&app, &id, "internal", "Parts ordered").await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let commented = app
+        .send(
+            app.client
+                .post(format!("{}/v1/complaints/{id}/comments", app.base))
+                .bearer_auth(app.admin())
+                .header("traceparent", traceparent)
+                .json(&json!({ "body": "Parts ordered", "visibility": "internal" })),
+        )
+        .await;
+    assert_eq!(commented.status, StatusCode::OK, "{:?}", commented.body);
+    let position = commented.position();
 
     // Assert: the socket got both, in order.
     let events = ws.events_through(position, Duration::from_secs(10)).await;
@@ -87,6 +99,13 @@ async fn a_command_reaches_a_websocket_client_over_jetstream_where_sequence_equa
             .get("Nats-Msg-Id")
             .map(|v| v.as_str().to_owned());
         assert_eq!(msg_id, Some(event.event_id.to_string()));
+        // The command's trace context travels with its event, and only with it.
+        let trace = message
+            .headers
+            .get("traceparent")
+            .map(|v| v.as_str().to_owned());
+        let expected = (event.global_position == position).then(|| traceparent.to_owned());
+        assert_eq!(trace, expected, "position {}", event.global_position);
     }
 }
 

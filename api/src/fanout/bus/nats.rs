@@ -154,10 +154,13 @@ impl NatsBus {
     pub(super) async fn publish(&self, event: &BusEvent) -> Result<Published, BusError> {
         let sequence = super::sequence_of(event)?;
         let payload = serde_json::to_vec(event).map_err(|e| BusError::Corrupt(e.to_string()))?;
-        let message = PublishMessage::build()
-            .payload(payload.into())
-            .message_id(event.event_id.to_string())
-            .expected_last_sequence(sequence - 1);
+        let message = with_trace(
+            PublishMessage::build()
+                .payload(payload.into())
+                .message_id(event.event_id.to_string())
+                .expected_last_sequence(sequence - 1),
+            event,
+        );
         let subject = event.subject(&self.config.subject_prefix);
         let ack = self
             .js
@@ -200,10 +203,13 @@ impl NatsBus {
                     break;
                 }
             };
-            let message = PublishMessage::build()
-                .payload(payload.into())
-                .message_id(event.event_id.to_string())
-                .expected_last_sequence(sequence - 1);
+            let message = with_trace(
+                PublishMessage::build()
+                    .payload(payload.into())
+                    .message_id(event.event_id.to_string())
+                    .expected_last_sequence(sequence - 1),
+                event,
+            );
             let subject = event.subject(&self.config.subject_prefix);
             match self.js.send_publish(subject, message).await {
                 Ok(ack) => pending.push((sequence, ack)),
@@ -309,5 +315,13 @@ fn redact(url: &str) -> String {
             format!("{}***{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Adds the event's `traceparent` header, when the command that caused it carried one.
+fn with_trace(message: PublishMessage, event: &BusEvent) -> PublishMessage {
+    match &event.traceparent {
+        Some(traceparent) => message.header("traceparent", traceparent.as_str()),
+        None => message,
     }
 }

@@ -255,6 +255,7 @@ mod tests {
             internal,
             at: Utc::now(),
             data: json!({}),
+            traceparent: None,
         }
     }
 
