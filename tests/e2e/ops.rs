@@ -170,3 +170,39 @@ async fn ops_projectors_asked_to_stop_finish_their_batch_at_once_and_move_no_fur
         }
     }
 }
+
+#[tokio::test]
+async fn ops_readyz_reports_the_bus_and_the_object_store_and_degrades_when_nats_is_down() {
+    // Arrange: an instance on NATS.
+    let mut nats = cms_tests::nats::NatsServer::start();
+    let db = std::sync::Arc::new(cms_tests::TestDatabase::postgres().await);
+    let app = TestApp::spawn_on(db, Some(crate::fanout::options(Some(&nats)))).await;
+    app.seed_hostel().await;
+    let head = app.head().await;
+
+    // Act + Assert: once the relay has published the log, the bus line shows the stream's head.
+    let expected = format!("ok: nats bus, stream at {head} (hub at {head})");
+    crate::fanout::eventually(
+        std::time::Duration::from_secs(15),
+        "readyz shows the bus",
+        || async {
+            let ready = app.get("/readyz", "").await;
+            ready.body["checks"]["bus"] == expected.as_str()
+        },
+    )
+    .await;
+    let ready = app.get("/readyz", "").await;
+    assert_eq!(
+        ready.body["checks"]["object_store"], "ok",
+        "{:?}",
+        ready.body
+    );
+
+    // NATS goes away: degraded, still ready (commands work; the hub follows the log).
+    nats.kill();
+    let ready = app.get("/readyz", "").await;
+    assert_eq!(ready.status, StatusCode::OK, "{:?}", ready.body);
+    assert_eq!(ready.body["status"], "ok");
+    let bus = ready.body["checks"]["bus"].as_str().unwrap();
+    assert!(bus.starts_with("degraded: nats bus"), "{bus}");
+}

@@ -68,7 +68,8 @@ impl Fanout {
         let relay =
             relay.then(|| Relay::new(store.clone(), bus.clone(), options.relay_config).spawn());
         let hub = Hub::spawn(bus.clone(), store.clone(), head);
-        let gateway = Arc::new(Gateway::new(store.clone(), hub, options.gateway));
+        let gateway =
+            Arc::new(Gateway::new(store.clone(), hub, options.gateway).with_bus(bus.clone()));
         Ok(Self {
             bus,
             gateway,

@@ -76,6 +76,31 @@ fn projection_lag(rows: &[cms_projections::checkpoint::ProjectionStatus]) -> Str
 /// A projection further behind the log head than this many events is reported as degraded.
 const PROJECTION_LAG_DEGRADED: i64 = 100;
 
+/// How long `/readyz` waits for the bus or the object store.
+const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The bus: `ok: nats, stream at 42 (hub at 42)`, or `degraded: ...` when it does not answer.
+async fn bus_check(gateway: &crate::fanout::gateway::Gateway) -> String {
+    let hub = gateway.hub().position();
+    let Some(bus) = gateway.bus() else {
+        return format!("ok: hub at {hub}");
+    };
+    match tokio::time::timeout(PROBE_WAIT, bus.last_sequence()).await {
+        Ok(Ok(last)) => format!("ok: {} bus, stream at {last} (hub at {hub})", bus.kind()),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness: bus unreachable");
+            format!(
+                "degraded: {} bus unreachable (hub at {hub}, following the log)",
+                bus.kind()
+            )
+        }
+        Err(_) => format!(
+            "degraded: {} bus did not answer within 2 s (hub at {hub})",
+            bus.kind()
+        ),
+    }
+}
+
 /// A replica further behind than this is reported as degraded.
 const REPLICA_LAG_DEGRADED: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -125,6 +150,22 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<HealthRespon
         ("projection_lag", projection_lag),
     ]
     .into();
+    // The bus and the object store: when they fail, commands and reads still work (the hub follows
+    // the log, uploads fail with 500), so they degrade, never unready.
+    if let Some(gateway) = &state.fanout {
+        checks.insert("bus", bus_check(gateway).await);
+    }
+    checks.insert(
+        "object_store",
+        match tokio::time::timeout(PROBE_WAIT, state.objects.size("readyz/probe")).await {
+            Ok(Ok(_)) => "ok".to_owned(),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "readiness: object store unreachable");
+                "degraded: unreachable".to_owned()
+            }
+            Err(_) => "degraded: no answer within 2 s".to_owned(),
+        },
+    );
     if state.reads.replica_count() > 0 {
         // Reads fall back to the primary, so a lagging or stopped replica degrades, never unreadies.
         checks.insert("replicas", replicas(&state.reads).await);

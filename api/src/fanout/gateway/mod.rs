@@ -70,6 +70,8 @@ pub struct Gateway {
     pub(crate) hub: Arc<Hub>,
     pub(crate) config: GatewayConfig,
     sockets: Mutex<HashMap<String, usize>>,
+    /// The bus the hub follows, for `/readyz`.
+    bus: Option<crate::fanout::Bus>,
 }
 
 impl Gateway {
@@ -81,7 +83,20 @@ impl Gateway {
             hub,
             config,
             sockets: Mutex::new(HashMap::new()),
+            bus: None,
         }
+    }
+
+    /// The gateway, reporting `bus` in `/readyz`.
+    #[must_use]
+    pub fn with_bus(mut self, bus: crate::fanout::Bus) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// The bus the hub follows, when known.
+    pub fn bus(&self) -> Option<&crate::fanout::Bus> {
+        self.bus.as_ref()
     }
 
     /// The hub.
