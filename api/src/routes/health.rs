@@ -1,8 +1,9 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (the database answers and every migration
 //! is applied; a stopped projection shows as `projections: degraded`; `projection_lag` gives each
 //! projection's distance to the log head, `degraded` past 100 events; with replicas, each one's lag
-//! in seconds and events, `degraded` past 5 s or when unreachable), each with a JSON body per
-//! dependency. Degraded checks never make the instance unready: commands still work.
+//! in seconds and events, `degraded` past 5 s or when unreachable; `bus` and `object_store`, degraded
+//! when they do not answer), each with a JSON body per dependency. Degraded checks never make the
+//! instance unready: commands still work.
 
 use axum::extract::State;
 use axum::http::StatusCode;
