@@ -464,9 +464,14 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     }
     let grace = settings.shutdown_timeout();
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let closing_sockets = state.fanout.clone();
     let signal = async move {
         shutdown_signal().await;
         let _ = signalled.send(true);
+        // Upgraded WebSockets are not requests: tell them to go elsewhere now.
+        if let Some(gateway) = closing_sockets {
+            gateway.close_all();
+        }
     };
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(signal)

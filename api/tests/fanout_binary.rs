@@ -201,8 +201,8 @@ where
 }
 
 #[tokio::test]
-async fn two_cms_serve_processes_deliver_a_command_to_a_websocket_on_the_other_even_after_one_dies()
-{
+async fn two_cms_serve_processes_deliver_a_command_to_a_websocket_on_the_other_even_after_one_dies_and_close_sockets_on_sigterm(
+) {
     // Arrange: one database, one nats-server, two `cms serve` processes.
     let dirs = [
         tempfile::tempdir().unwrap(),
@@ -212,7 +212,7 @@ async fn two_cms_serve_processes_deliver_a_command_to_a_websocket_on_the_other_e
     let (_nats, nats_url) = nats_server(dirs[2].path());
     let db = Database::create().await;
     let (a, base_a) = serve(dirs[0].path(), &db.url, &nats_url);
-    let (_b, base_b) = serve(dirs[1].path(), &db.url, &nats_url);
+    let (mut b, base_b) = serve(dirs[1].path(), &db.url, &nats_url);
     let admin = token(dirs[0].path(), "admin", "admin", "*");
     let resident = token(dirs[0].path(), "resident", "res-asha", "north");
     let (status, body) = post(
@@ -253,6 +253,39 @@ async fn two_cms_serve_processes_deliver_a_command_to_a_websocket_on_the_other_e
     let event = next_of_type(&mut ws, "ComplaintFiled").await;
     assert_eq!(event["complaint_id"], filed["complaint_id"]);
     let _ = base_a;
+
+    // B gets SIGTERM: its socket is closed with 1001 (going away) and B exits 0 well within the grace.
+    let pid = b.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let close = loop {
+        let message = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("no close within 20 s of SIGTERM");
+        match message {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => {
+                break frame.map(|f| u16::from(f.code));
+            }
+            Some(Ok(_)) => {}
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(close, Some(1001));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = b.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "cms serve still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]

@@ -241,3 +241,33 @@ async fn a_durable_consumer_redelivers_an_unacked_event_and_not_an_acked_one() {
         assert!(none.is_empty(), "nats: {with_nats}");
     }
 }
+
+#[tokio::test]
+async fn sockets_are_closed_with_going_away_when_the_server_shuts_down() {
+    // Arrange: an open, live socket.
+    let db = Arc::new(TestDatabase::sqlite());
+    let app = TestApp::spawn_on(db, Some(options(None))).await;
+    app.seed_hostel().await;
+    let mut ws = Ws::open(&app, &app.admin(), "").await;
+    ws.until_live().await;
+
+    // Act: what `cms serve` does on SIGTERM.
+    app.fanout.as_ref().unwrap().gateway.close_all();
+
+    // Assert: the client is told to go elsewhere (1001), and a socket opened afterwards is too.
+    let end = loop {
+        match ws.next(Duration::from_secs(10)).await {
+            Ok(_) => {}
+            Err(end) => break end,
+        }
+    };
+    assert_eq!(end, Ended::Closed(Some(1001)));
+    let mut late = Ws::open(&app, &app.admin(), "").await;
+    let end = loop {
+        match late.next(Duration::from_secs(10)).await {
+            Ok(_) => {}
+            Err(end) => break end,
+        }
+    };
+    assert_eq!(end, Ended::Closed(Some(1001)));
+}

@@ -72,6 +72,8 @@ pub struct Gateway {
     sockets: Mutex<HashMap<String, usize>>,
     /// The bus the hub follows, for `/readyz`.
     bus: Option<crate::fanout::Bus>,
+    /// Set when the server shuts down: every socket closes with 1001 (going away).
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Gateway {
@@ -84,7 +86,19 @@ impl Gateway {
             config,
             sockets: Mutex::new(HashMap::new()),
             bus: None,
+            closing: tokio::sync::watch::channel(false).0,
         }
+    }
+
+    /// Closes every open socket with 1001 (going away), now and for sockets still opening; the
+    /// clients reconnect, with `after=N`, to another instance.
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Gateway::close_all`] was called.
+    pub(crate) fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// The gateway, reporting `bus` in `/readyz`.

@@ -32,6 +32,8 @@ use crate::metrics::names::{WS_MESSAGES_SENT, WS_RESYNCS};
 
 /// Close code: the token (or ticket's token) expired.
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// Close code: the server is shutting down (RFC 6455 "going away"); reconnect elsewhere with `after`.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code: no pong (or anything) from the client for three ping intervals.
 pub const CLOSE_PING_TIMEOUT: u16 = 4002;
 /// Close code: the client fell behind.
@@ -163,9 +165,16 @@ impl Socket {
                 .unwrap_or(0);
         let expiry = tokio::time::sleep(Duration::from_secs(expires_in));
         tokio::pin!(expiry);
+        let mut closing = self.gateway().closing();
+        if *closing.borrow_and_update() {
+            return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down"));
+        }
         loop {
             tokio::select! {
                 () = &mut expiry => return Err(End::Close(CLOSE_TOKEN_EXPIRED, "token expired")),
+                _ = closing.changed() => {
+                    return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down"));
+                }
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > ping_every * 3 {
                         return Err(End::Close(CLOSE_PING_TIMEOUT, "no pong"));
