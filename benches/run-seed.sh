@@ -29,18 +29,8 @@ fi
 seed_bin="$CARGO_TARGET_DIR/release/seed"
 [[ -x "$seed_bin" ]] || cms_die "missing $seed_bin"
 
-cms_pg_ensure
-admin_url="$CMS_TEST_DATABASE_URL"
-[[ "$admin_url" =~ ^(postgres(ql)?://[^/?]+)(/[^?]*)?(\?.*)?$ ]] ||
-    cms_die "cannot parse the PostgreSQL URL $(_cms_redact "$admin_url")"
-db_name="cms_seed_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-db_url="${BASH_REMATCH[1]}/${db_name}${BASH_REMATCH[4]:-}"
-drop_database() {
-    cms_pg_query "$admin_url" "drop database if exists \"$db_name\" with (force)" >/dev/null &&
-        cms_log "dropped database $db_name"
-}
-cms_pg_query "$admin_url" "create database \"$db_name\"" >/dev/null || cms_die "cannot create database $db_name"
-cms_on_exit drop_database
+cms_pg_scratch_database cms_seed_bench
+admin_url="$CMS_SCRATCH_ADMIN_URL" db_url="$CMS_SCRATCH_DB_URL"
 
 echo "complaints: $complaints ($(nproc) CPUs, PostgreSQL $(cms_pg_query "$admin_url" 'show server_version'))"
 RUST_LOG=warn "$seed_bin" --database-url "$db_url" --complaints "$complaints" "$@"

@@ -36,19 +36,8 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/cms-wsbench.XXXXXX")"
 remove_work() { rm -rf -- "$work"; }
 cms_on_exit remove_work
 
-cms_pg_ensure
-command -v psql >/dev/null 2>&1 || cms_die "psql is needed to create the benchmark database"
-admin_url="$CMS_TEST_DATABASE_URL"
-[[ "$admin_url" =~ ^(postgres(ql)?://[^/?]+)(/[^?]*)?(\?.*)?$ ]] ||
-    cms_die "cannot parse the PostgreSQL URL $(_cms_redact "$admin_url")"
-db_name="cms_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-db_url="${BASH_REMATCH[1]}/${db_name}${BASH_REMATCH[4]:-}"
-drop_database() {
-    cms_pg_query "$admin_url" "drop database if exists \"$db_name\" with (force)" >/dev/null &&
-        cms_log "dropped database $db_name"
-}
-cms_pg_query "$admin_url" "create database \"$db_name\"" >/dev/null || cms_die "cannot create database $db_name"
-cms_on_exit drop_database
+cms_pg_scratch_database cms_bench
+db_url="$CMS_SCRATCH_DB_URL"
 
 nats_pid=""
 if [[ "${WSLOAD_NATS:-0}" == 1 ]]; then

@@ -102,6 +102,28 @@ cms_pg_query() {
     PGCONNECT_TIMEOUT=5 psql "$1" -X -w -A -t -q -v ON_ERROR_STOP=1 -c "$2" </dev/null
 }
 
+# cms_pg_scratch_database PREFIX: a throw-away database `<PREFIX>_<random>` on the server cms_pg_ensure
+# found, dropped when the script exits (success or not). Sets CMS_SCRATCH_DB_NAME, CMS_SCRATCH_DB_URL
+# (same server, user and options as CMS_TEST_DATABASE_URL) and CMS_SCRATCH_ADMIN_URL. For benchmarks.
+cms_pg_scratch_database() {
+    cms_pg_ensure
+    command -v psql >/dev/null 2>&1 || cms_die "psql is needed to create the benchmark database"
+    CMS_SCRATCH_ADMIN_URL="$CMS_TEST_DATABASE_URL"
+    [[ "$CMS_SCRATCH_ADMIN_URL" =~ ^(postgres(ql)?://[^/?]+)(/[^?]*)?(\?.*)?$ ]] ||
+        cms_die "cannot parse the PostgreSQL URL $(_cms_redact "$CMS_SCRATCH_ADMIN_URL")"
+    CMS_SCRATCH_DB_NAME="${1}_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+    CMS_SCRATCH_DB_URL="${BASH_REMATCH[1]}/${CMS_SCRATCH_DB_NAME}${BASH_REMATCH[4]:-}"
+    cms_pg_query "$CMS_SCRATCH_ADMIN_URL" "create database \"$CMS_SCRATCH_DB_NAME\"" >/dev/null ||
+        cms_die "cannot create database $CMS_SCRATCH_DB_NAME"
+    cms_on_exit _cms_drop_scratch_database
+    cms_log "created database $CMS_SCRATCH_DB_NAME"
+}
+
+_cms_drop_scratch_database() {
+    cms_pg_query "$CMS_SCRATCH_ADMIN_URL" "drop database if exists \"$CMS_SCRATCH_DB_NAME\" with (force)" >/dev/null &&
+        cms_log "dropped database $CMS_SCRATCH_DB_NAME"
+}
+
 _cms_tcp_open() { # host port
     (exec 3<>"/dev/tcp/$1/$2") >/dev/null 2>&1
 }
