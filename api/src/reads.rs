@@ -214,13 +214,13 @@ impl Reads {
                 }
                 let db = replica.db();
                 match reached(&db, projection, wanted, REPLICA_WAIT).await {
-                    Ok(true) => {
+                    Ok(Waited::Reached) => {
                         metrics::counter!(READS_REPLICA).increment(1);
                         self.served[0].fetch_add(1, Ordering::Relaxed);
                         return Ok(db);
                     }
                     // The others replay the same WAL and are unlikely to be further: ask the primary.
-                    Ok(false) => {
+                    Ok(Waited::Behind(_)) => {
                         fallback = Fallback::Behind;
                         break;
                     }
@@ -262,24 +262,33 @@ impl Reads {
     }
 }
 
-/// Whether `projection` on `db` reaches `wanted` within `patience` (immediately true without one).
+/// How a bounded wait for a checkpoint ended.
+enum Waited {
+    /// The projection reached the wanted position (or none was wanted).
+    Reached,
+    /// It stopped short, at this position (out of patience, or failed).
+    Behind(i64),
+}
+
+/// Whether `projection` on `db` reaches `wanted` within `patience` (at once without one; the
+/// checkpoint is still read, which also proves the database answers).
 async fn reached(
     db: &ReadDb,
     projection: Projection,
     wanted: Option<i64>,
     patience: Duration,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Waited, sqlx::Error> {
     let deadline = Instant::now() + patience;
     loop {
         let current = checkpoint::current(db, projection).await?;
         let Some(wanted) = wanted else {
-            return Ok(true);
+            return Ok(Waited::Reached);
         };
         if current.position >= wanted {
-            return Ok(true);
+            return Ok(Waited::Reached);
         }
         if current.state == ProjectionState::Failed || Instant::now() >= deadline {
-            return Ok(false);
+            return Ok(Waited::Behind(current.position));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -291,15 +300,12 @@ async fn reached(
 /// 503 `projection_behind` with `Retry-After` when it does not get there in [`MIN_POSITION_WAIT`] (or
 /// is stopped on a failure); 500 when the database cannot be asked.
 pub async fn wait_for(db: &ReadDb, projection: Projection, wanted: i64) -> Result<(), Response> {
-    if reached(db, projection, Some(wanted), MIN_POSITION_WAIT)
+    let Waited::Behind(position) = reached(db, projection, Some(wanted), MIN_POSITION_WAIT)
         .await
         .map_err(|e| ApiError::internal(e).into_response())?
-    {
+    else {
         return Ok(());
-    }
-    let position = checkpoint::current(db, projection)
-        .await
-        .map_or(0, |c| c.position);
+    };
     let mut response = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "projection_behind",

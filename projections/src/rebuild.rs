@@ -22,7 +22,7 @@ use sqlx::{Connection, Executor};
 
 use crate::checkpoint::Checkpoint;
 use crate::db::ReadDb;
-use crate::runner::{lite, pg, Rebuilt, Step};
+use crate::runner::{Rebuilt, Step};
 use crate::Projection;
 
 /// The schema PostgreSQL rebuilds write into.
@@ -104,10 +104,7 @@ async fn postgres(
     loop {
         let mut tx = conn.begin().await?;
         let head = crate::log::pg::head(&mut tx).await?;
-        let Some(current) = crate::checkpoint::pg::lock(&mut tx, projection, true).await? else {
-            return Err(sqlx::Error::RowNotFound);
-        };
-        let (step, next) = pg::advance(&mut tx, projection, current, batch_size).await?;
+        let (step, next) = pg::batch(&mut tx, projection, batch_size).await?;
         tx.commit().await?;
         progress(next.position, head.max(next.position));
         if !matches!(step, Step::Applied(_)) {
@@ -123,15 +120,7 @@ async fn postgres(
     .bind(projection.name())
     .execute(&mut *tx)
     .await?;
-    let checkpoint = loop {
-        let Some(current) = crate::checkpoint::pg::lock(&mut tx, projection, true).await? else {
-            return Err(sqlx::Error::RowNotFound);
-        };
-        let (step, next) = pg::advance(&mut tx, projection, current, batch_size).await?;
-        if !matches!(step, Step::Applied(_)) {
-            break next;
-        }
-    };
+    let checkpoint = pg::catch_up(&mut tx, projection, batch_size).await?;
     let mut switch = String::new();
     for table in projection.tables() {
         let table = quote(table);
@@ -202,10 +191,7 @@ async fn sqlite(
         let turn = writer.acquire().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let head = crate::log::lite::head(&mut tx).await?;
-        let Some(current) = crate::checkpoint::lite::lock(&mut tx, projection, true).await? else {
-            return Err(sqlx::Error::RowNotFound);
-        };
-        let (step, next) = lite::advance(&mut tx, projection, current, batch_size).await?;
+        let (step, next) = lite::batch(&mut tx, projection, batch_size).await?;
         tx.commit().await?;
         drop(turn);
         progress(next.position, head.max(next.position));
@@ -217,15 +203,7 @@ async fn sqlite(
     // Switch: catch up and copy into the live tables, in one write transaction.
     let turn = writer.acquire().await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let checkpoint = loop {
-        let Some(current) = crate::checkpoint::lite::lock(&mut tx, projection, true).await? else {
-            return Err(sqlx::Error::RowNotFound);
-        };
-        let (step, next) = lite::advance(&mut tx, projection, current, batch_size).await?;
-        if !matches!(step, Step::Applied(_)) {
-            break next;
-        }
-    };
+    let checkpoint = lite::catch_up(&mut tx, projection, batch_size).await?;
     for table in projection.tables() {
         let table = quote(table);
         tx.execute(
@@ -259,6 +237,35 @@ async fn sqlite(
             .await?;
     }
     Ok(checkpoint)
+}
+
+crate::for_each_backend! {
+    /// One batch into the green model, its checkpoint locked (the rebuild's lock, or SQLite's
+    /// single writer, keeps every other rebuilder out).
+    pub(super) async fn batch(
+        conn: &mut Conn,
+        projection: Projection,
+        batch_size: i64,
+    ) -> Result<(Step, Checkpoint), sqlx::Error> {
+        let Some(current) = checkpoint_b::lock(conn, projection, true).await? else {
+            return Err(sqlx::Error::RowNotFound);
+        };
+        runner_b::advance(conn, projection, current, batch_size).await
+    }
+
+    /// Batches until the green model has caught up with the log (or stopped on a failure).
+    pub(super) async fn catch_up(
+        conn: &mut Conn,
+        projection: Projection,
+        batch_size: i64,
+    ) -> Result<Checkpoint, sqlx::Error> {
+        loop {
+            let (step, next) = batch(conn, projection, batch_size).await?;
+            if !matches!(step, Step::Applied(_)) {
+                return Ok(next);
+            }
+        }
+    }
 }
 
 /// A double-quoted SQL identifier.
