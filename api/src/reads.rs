@@ -18,11 +18,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cms_projections::checkpoint::{self, State as ProjectionState};
 use cms_projections::db::ReadDb;
+use cms_projections::pool::{MeteredPgPool, MeteredPool};
 use cms_projections::Projection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::config::{redact_url, Secret};
 use crate::error::ApiError;
+use crate::metrics::names::Pool as PoolName;
 
 /// The longest a read waits for the projection to reach its `Min-Position` (on the primary).
 pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(2);
@@ -41,7 +43,7 @@ pub use crate::metrics::names::{READS_FALLBACK, READS_REPLICA, REPLICA_LAG_SECON
 struct Replica {
     /// Its URL with any password replaced, for logs and `/readyz`.
     name: String,
-    pool: PgPool,
+    pool: MeteredPgPool,
     /// Left out until then after a failure.
     down_until: Mutex<Option<Instant>>,
 }
@@ -148,10 +150,13 @@ impl Reads {
             .iter()
             .map(|url| {
                 let options: PgConnectOptions = url.expose().parse()?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(max_connections.max(1))
-                    .acquire_timeout(REPLICA_ACQUIRE_TIMEOUT)
-                    .connect_lazy_with(options);
+                let pool = MeteredPool::new(
+                    PgPoolOptions::new()
+                        .max_connections(max_connections.max(1))
+                        .acquire_timeout(REPLICA_ACQUIRE_TIMEOUT)
+                        .connect_lazy_with(options),
+                    PoolName::Read.as_str(),
+                );
                 Ok(Replica {
                     name: redact_url(url.expose()),
                     pool,
@@ -183,7 +188,7 @@ impl Reads {
     }
 
     /// The replicas' pools (for the pool gauges).
-    pub fn replica_pools(&self) -> impl Iterator<Item = &PgPool> {
+    pub fn replica_pools(&self) -> impl Iterator<Item = &MeteredPgPool> {
         self.replicas.iter().map(|r| &r.pool)
     }
 
@@ -318,7 +323,7 @@ pub async fn wait_for(db: &ReadDb, projection: Projection, wanted: i64) -> Resul
     Err(response)
 }
 
-async fn log_head(pool: &PgPool) -> Result<i64, sqlx::Error> {
+async fn log_head(pool: &MeteredPgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT last_position FROM event_log_head")
         .fetch_one(pool)
         .await
@@ -326,7 +331,7 @@ async fn log_head(pool: &PgPool) -> Result<i64, sqlx::Error> {
 
 /// Seconds since the replica replayed its last transaction; 0 when it has replayed all it received
 /// (an idle primary sends nothing, and the age of the last replay would read as growing lag).
-async fn replay_lag(pool: &PgPool) -> Result<f64, sqlx::Error> {
+async fn replay_lag(pool: &MeteredPgPool) -> Result<f64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT CASE WHEN NOT pg_is_in_recovery() \
                        OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \

@@ -252,7 +252,7 @@ impl Rows {
     }
 
     /// Inserts the pending rows in one statement (the trigger numbers them) and empties the buffer.
-    async fn flush(&mut self, pool: &sqlx::PgPool) -> anyhow::Result<u64> {
+    async fn flush(&mut self, pool: &cms_projections::pool::MeteredPgPool) -> anyhow::Result<u64> {
         if self.ids.is_empty() {
             return Ok(0);
         }

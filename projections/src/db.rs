@@ -2,22 +2,22 @@
 //!
 //! Read-model SQL is written once with `$N` placeholders (both backends accept them) and compiled for
 //! each backend by [`for_each_backend!`](crate::for_each_backend), so the two backends cannot drift.
-//! Replicas come later: for now PostgreSQL reads and writes share one pool.
+//! The pools are [`MeteredPool`](crate::pool::MeteredPool)s, which count the tasks waiting for a
+//! connection. A replica is a `ReadDb::Postgres` of its own (the API's `reads` module routes to it).
 
-use sqlx::postgres::PgPool;
-use sqlx::sqlite::SqlitePool;
+use crate::pool::{MeteredPgPool, MeteredSqlitePool};
 
 /// A handle on the read side's database; cheap to clone (pools are shared).
 #[derive(Debug, Clone)]
 pub enum ReadDb {
-    /// PostgreSQL: one pool for projector writes and queries (replica pools come later).
-    Postgres(PgPool),
+    /// PostgreSQL: one pool for projector writes and queries (the primary, or a replica for queries).
+    Postgres(MeteredPgPool),
     /// SQLite: the single writer connection (shared with the event appender) and the reader pool.
     Sqlite {
         /// The one writer connection: projector steps run in `BEGIN IMMEDIATE` on it.
-        write: SqlitePool,
+        write: MeteredSqlitePool,
         /// Readers for queries and cheap checks.
-        read: SqlitePool,
+        read: MeteredSqlitePool,
     },
 }
 

@@ -45,13 +45,15 @@ pub async fn rebuild(
     let started = Instant::now();
     let checkpoint = match db {
         ReadDb::Postgres(pool) => {
-            let mut conn = sqlx::PgConnection::connect_with(&*pool.connect_options()).await?;
+            let mut conn =
+                sqlx::PgConnection::connect_with(&*pool.unmetered().connect_options()).await?;
             let result = postgres(&mut conn, projection, batch_size, progress).await;
             let _ = conn.close().await;
             result?
         }
         ReadDb::Sqlite { write, .. } => {
-            let mut conn = sqlx::SqliteConnection::connect_with(&*write.connect_options()).await?;
+            let mut conn =
+                sqlx::SqliteConnection::connect_with(&*write.unmetered().connect_options()).await?;
             let result = sqlite(&mut conn, write, projection, batch_size, progress).await;
             let _ = conn.close().await;
             result?
@@ -149,7 +151,7 @@ async fn postgres(
 
 async fn sqlite(
     conn: &mut sqlx::SqliteConnection,
-    writer: &sqlx::SqlitePool,
+    writer: &crate::pool::MeteredSqlitePool,
     projection: Projection,
     batch_size: i64,
     progress: &mut (dyn FnMut(i64, i64) + Send),

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::checkpoint::{Checkpoint, State};
 use crate::db::ReadDb;
 use crate::log::LogEvent;
+use crate::pool::MeteredPgPool;
 use crate::{check_contiguous, Projection};
 
 /// Counter: events a projection stopped on (label `projection`). Exported once metrics are served.
@@ -178,12 +179,12 @@ async fn has_work(db: &ReadDb, projection: Projection) -> Result<bool, sqlx::Err
 /// `LISTEN cms_events` on a connection of its own (a one-connection pool with the main pool's
 /// options, which the listener also uses to reconnect), so listeners never hold the main pool's
 /// connections.
-async fn listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+async fn listen(pool: &MeteredPgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let own = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .max_lifetime(None)
         .idle_timeout(None)
-        .connect_with((*pool.connect_options()).clone())
+        .connect_with((*pool.unmetered().connect_options()).clone())
         .await?;
     let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
     listener.listen("cms_events").await?;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cms_api::store::{Append, EventStore, NewEvent};
+use cms_projections::pool::{MeteredPgPool, MeteredSqlitePool};
 use cms_tests::{Backend, TestDatabase};
 use rand::Rng;
 use serde_json::json;
@@ -26,7 +27,7 @@ async fn migrated_store(db: &TestDatabase) -> EventStore {
 
 /// One writer transaction on PostgreSQL: insert 1-3 events, hold the transaction open for a random
 /// while, then commit or (one time in ten) roll back. Returns the ids of the events it committed.
-async fn pg_writer(pool: sqlx::PgPool, writer: usize) -> Vec<Uuid> {
+async fn pg_writer(pool: MeteredPgPool, writer: usize) -> Vec<Uuid> {
     let mut committed = Vec::new();
     for round in 0..TRANSACTIONS_PER_WRITER {
         let (events, delay_us, rollback) = {
@@ -66,7 +67,7 @@ async fn pg_writer(pool: sqlx::PgPool, writer: usize) -> Vec<Uuid> {
 }
 
 /// The same on SQLite, numbering rows as the appender does inside BEGIN IMMEDIATE.
-async fn sqlite_writer(pool: sqlx::SqlitePool, writer: usize) -> Vec<Uuid> {
+async fn sqlite_writer(pool: MeteredSqlitePool, writer: usize) -> Vec<Uuid> {
     let mut committed = Vec::new();
     for round in 0..TRANSACTIONS_PER_WRITER {
         let (events, delay_us, rollback) = {

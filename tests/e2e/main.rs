@@ -15,6 +15,7 @@ mod fanout;
 mod harness_selftest;
 mod ops;
 mod photos;
+mod pools;
 mod read_side;
 mod replicas;
 mod support;

@@ -12,8 +12,9 @@
 
 use std::time::{Duration, Instant};
 
+use cms_projections::pool::MeteredPgPool;
 use sqlx::postgres::PgConnection;
-use sqlx::{Connection, PgPool};
+use sqlx::Connection;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -135,7 +136,7 @@ impl Relay {
         }
     }
 
-    fn leader_pool(&self) -> Option<&PgPool> {
+    fn leader_pool(&self) -> Option<&MeteredPgPool> {
         match (&self.bus, &self.store) {
             (Bus::Nats(_), EventStore::Postgres(store)) => Some(store.pool()),
             _ => None,
@@ -247,7 +248,7 @@ impl Relay {
         // A one-connection pool of its own, so the listener never holds the main pool's connections.
         let own = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
-            .connect_with((*store.pool().connect_options()).clone())
+            .connect_with((*store.pool().unmetered().connect_options()).clone())
             .await
             .ok()?;
         let mut listener = sqlx::postgres::PgListener::connect_with(&own).await.ok()?;
@@ -267,8 +268,8 @@ impl Relay {
 }
 
 /// Takes the leader lock on a connection of its own; `None` when another session holds it.
-async fn try_lock(pool: &PgPool) -> Result<Option<PgConnection>, sqlx::Error> {
-    let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
+async fn try_lock(pool: &MeteredPgPool) -> Result<Option<PgConnection>, sqlx::Error> {
+    let mut conn = PgConnection::connect_with(&pool.unmetered().connect_options()).await?;
     let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
         .bind(LEADER_LOCK_KEY)
         .fetch_one(&mut conn)

@@ -2,10 +2,11 @@
 //! from. Code records metrics through these constants only (never a name typed inline), and every
 //! label value is an enum's `as_str()` or a compiled-in static name: no ids, slugs or user data.
 //!
-//! The projection metrics are declared in `cms_projections::runner` (the projections crate cannot
-//! depend on this one) and re-exported here; the read-routing ones were declared in `reads.rs`
+//! The projection metrics are declared in `cms_projections::runner` and the pools' wait histogram in
+//! `cms_projections::pool` (the projections crate cannot depend on this one), re-exported here; the read-routing ones were declared in `reads.rs`
 //! before this module existed and are re-exported from there for compatibility.
 
+pub use cms_projections::pool::POOL_ACQUIRE_DURATION as DB_POOL_ACQUIRE_DURATION;
 pub use cms_projections::runner::{PROJECTION_ERRORS, PROJECTION_POSITION};
 
 // ---- HTTP ------------------------------------------------------------------------------------
@@ -39,6 +40,10 @@ pub const LOG_HEAD: &str = "cms_log_head_position";
 pub const DB_POOL_CONNECTIONS: &str = "cms_db_pool_connections";
 /// Gauge: the most connections a pool may open (label `pool`).
 pub const DB_POOL_MAX_CONNECTIONS: &str = "cms_db_pool_max_connections";
+/// Gauge: tasks waiting for a connection of a pool when sampled (label `pool`). The histogram
+/// [`DB_POOL_ACQUIRE_DURATION`] records every wait; the rate of its sum is the average number of
+/// waiting tasks between two scrapes, which this sampled gauge can miss.
+pub const DB_POOL_WAITING: &str = "cms_db_pool_waiting";
 /// Counter: reads served by a replica.
 pub const READS_REPLICA: &str = "cms_reads_replica_total";
 /// Counter: reads that fell back to the primary, by `reason` (`unreachable`, `behind`).
@@ -150,6 +155,8 @@ pub(crate) const DESCRIBED: &[(&str, Kind, &str)] = &[
     (LOG_HEAD, Kind::Gauge, "The highest committed global position of the log."),
     (DB_POOL_CONNECTIONS, Kind::Gauge, "Database pool connections by pool (write, read) and state (idle, in_use)."),
     (DB_POOL_MAX_CONNECTIONS, Kind::Gauge, "The most connections a database pool may open."),
+    (DB_POOL_WAITING, Kind::Gauge, "Tasks waiting for a connection of a database pool."),
+    (DB_POOL_ACQUIRE_DURATION, Kind::Histogram, "Seconds a task waited for a database connection; the rate of the sum is the average number waiting."),
     (READS_REPLICA, Kind::Counter, "Reads served by a replica."),
     (READS_FALLBACK, Kind::Counter, "Reads that fell back to the primary, by reason."),
     (REPLICA_LAG_SECONDS, Kind::Gauge, "A replica's replay lag in seconds."),

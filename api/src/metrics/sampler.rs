@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use cms_projections::checkpoint::{self, State};
 use cms_projections::db::ReadDb;
+use cms_projections::pool::{MeteredPool, PoolStats};
 
 use super::names::{
-    ConnectionState, Pool, DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, LOG_HEAD, PROJECTION_LAG,
-    PROJECTION_POSITION, PROJECTION_STATE, REPLICA_LAG_EVENTS,
+    ConnectionState, Pool, DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_POOL_WAITING, LOG_HEAD,
+    PROJECTION_LAG, PROJECTION_POSITION, PROJECTION_STATE, REPLICA_LAG_EVENTS,
 };
 use crate::reads::Reads;
 use crate::store::EventStore;
@@ -18,50 +19,19 @@ use crate::store::EventStore;
 /// How often the sampler reads.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
-/// Size, idle and maximum of an sqlx pool, whatever its database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Open connections.
-    pub size: u32,
-    /// Open connections waiting in the pool.
-    pub idle: u32,
-    /// The most connections it may open.
-    pub max: u32,
-}
-
-impl PoolStats {
-    fn of<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> Self {
-        PoolStats {
-            size: pool.size(),
-            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            max: pool.options().get_max_connections(),
-        }
-    }
-
-    fn add(self, other: PoolStats) -> Self {
-        PoolStats {
-            size: self.size + other.size,
-            idle: self.idle + other.idle,
-            max: self.max + other.max,
-        }
-    }
-}
-
 /// The write pool's and the read pool's stats: SQLite's writer and readers; PostgreSQL's primary,
 /// and its replicas together (or the primary again when there are none, since queries run there).
 pub fn pool_stats(store: &EventStore, reads: &Reads) -> [(Pool, PoolStats); 2] {
     let (write, read) = match store {
         EventStore::Postgres(s) => {
-            let primary = PoolStats::of(s.pool());
+            let primary = s.pool().stats();
             let replicas = reads
                 .replica_pools()
-                .map(PoolStats::of)
-                .fold(None, |sum: Option<PoolStats>, p| {
-                    Some(sum.map_or(p, |s| s.add(p)))
-                });
+                .map(MeteredPool::stats)
+                .reduce(|sum, p| sum + p);
             (primary, replicas.unwrap_or(primary))
         }
-        EventStore::Sqlite(s) => (PoolStats::of(s.pool()), PoolStats::of(s.read_pool())),
+        EventStore::Sqlite(s) => (s.pool().stats(), s.read_pool().stats()),
     };
     [(Pool::Write, write), (Pool::Read, read)]
 }
@@ -73,8 +43,10 @@ pub fn sample_pools(store: &EventStore, reads: &Reads) {
         metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => label, "state" => ConnectionState::Idle.as_str())
             .set(f64::from(stats.idle));
         metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => label, "state" => ConnectionState::InUse.as_str())
-            .set(f64::from(stats.size.saturating_sub(stats.idle)));
+            .set(f64::from(stats.in_use()));
         metrics::gauge!(DB_POOL_MAX_CONNECTIONS, "pool" => label).set(f64::from(stats.max));
+        #[allow(clippy::cast_precision_loss)]
+        metrics::gauge!(DB_POOL_WAITING, "pool" => label).set(stats.waiting as f64);
     }
 }
 

@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use cms_projections::pool::{MeteredPgPool, MeteredPool};
+use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::Row;
 use uuid::Uuid;
+
+use crate::metrics::names::Pool;
 
 use super::{check_append, Append, AppendError, IdempotencyRecord, RecordedEvent, StoreError};
 
@@ -15,7 +18,7 @@ const EVENT_COLUMNS: &str =
 /// The event store on a PostgreSQL primary.
 #[derive(Debug, Clone)]
 pub struct PgEventStore {
-    pool: PgPool,
+    pool: MeteredPgPool,
 }
 
 impl PgEventStore {
@@ -29,11 +32,13 @@ impl PgEventStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool: MeteredPool::new(pool, Pool::Write.as_str()),
+        })
     }
 
     /// The underlying pool (tests and tools that need raw SQL).
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &MeteredPgPool {
         &self.pool
     }
 

@@ -5,12 +5,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use cms_projections::pool::{MeteredPool, MeteredSqlitePool};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, Row};
 use uuid::Uuid;
+
+use crate::metrics::names::Pool;
 
 use super::{check_append, Append, AppendError, IdempotencyRecord, RecordedEvent, StoreError};
 
@@ -48,8 +50,8 @@ fn pool_options() -> SqlitePoolOptions {
 pub struct SqliteEventStore {
     /// Exactly one connection: SQLite has one writer anyway, and a pool queue is fairer than
     /// `SQLITE_BUSY` retries.
-    write: SqlitePool,
-    read: SqlitePool,
+    write: MeteredSqlitePool,
+    read: MeteredSqlitePool,
 }
 
 impl SqliteEventStore {
@@ -74,16 +76,19 @@ impl SqliteEventStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self { write, read })
+        Ok(Self {
+            write: MeteredPool::new(write, Pool::Write.as_str()),
+            read: MeteredPool::new(read, Pool::Read.as_str()),
+        })
     }
 
     /// The writer pool (tests and tools that need raw SQL).
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &MeteredSqlitePool {
         &self.write
     }
 
     /// The reader pool.
-    pub fn read_pool(&self) -> &SqlitePool {
+    pub fn read_pool(&self) -> &MeteredSqlitePool {
         &self.read
     }
 

@@ -216,6 +216,11 @@ fn the_exposition_after_real_traffic_passes_promtool_and_has_labelled_series() {
             assert!(v >= 0.0);
         }
         assert!(value(&samples, "cms_db_pool_max_connections", &[("pool", pool)]) >= 1.0);
+        // Every acquire was timed (the demo runs on SQLite: appends on the writer, reads on the
+        // readers). The waiting gauge is a sample: projectors may be queued for the one writer.
+        assert!(value(&samples, "cms_db_pool_waiting", &[("pool", pool)]) >= 0.0);
+        let waits = "cms_db_pool_acquire_duration_seconds_count";
+        assert!(value(&samples, waits, &[("pool", pool)]) >= 1.0, "{pool}");
     }
     assert!(value(&samples, "cms_log_head_position", &[]) >= 1.0);
     for projection in ["complaint_list", "event_counts", "dashboard"] {
