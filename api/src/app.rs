@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Request};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -21,6 +21,9 @@ use crate::fanout::gateway::Gateway;
 use crate::objects::ObjectStore;
 use crate::reads::Reads;
 use crate::routes;
+
+/// The W3C trace context header.
+const TRACEPARENT: &str = "traceparent";
 
 /// Everything a request handler may need, cheap to clone.
 #[derive(Debug, Clone)]
@@ -135,7 +138,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                // The W3C trace id of an incoming `traceparent`, so logs join the caller's trace.
+                // The W3C trace id of the `traceparent` (the caller's, or the one started for it), so
+                // logs join the trace.
                 let trace_id = request
                     .headers()
                     .get("traceparent")
@@ -153,6 +157,55 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 )
             }),
         )
+        // Outside the trace span, which takes its trace id from the header.
+        .layer(axum::middleware::map_request(start_trace_if_absent))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// A request without a `traceparent` starts a trace of its own: a new W3C trace context (random trace
+/// and span ids, sampled) is put on the request, so its log lines, the metadata of the events its
+/// command writes and their NATS messages share one trace id even when the caller sent none. A
+/// malformed header is left for the routes to judge (commands refuse it with 400).
+async fn start_trace_if_absent<B>(mut request: Request<B>) -> Request<B> {
+    if !request.headers().contains_key(TRACEPARENT) {
+        let value =
+            HeaderValue::from_str(&new_traceparent()).expect("hex digits are a header value");
+        request.headers_mut().insert(TRACEPARENT, value);
+    }
+    request
+}
+
+/// `00-<trace id>-<span id>-01` with random ids, never all zero (the W3C spec's invalid value).
+fn new_traceparent() -> String {
+    let trace_id = nonzero_random::<16>();
+    let span_id = nonzero_random::<8>();
+    format!("00-{}-{}-01", hex::encode(trace_id), hex::encode(span_id))
+}
+
+fn nonzero_random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    while bytes.iter().all(|&b| b == 0) {
+        rand::Rng::fill(&mut rand::thread_rng(), &mut bytes[..]);
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_traceparent;
+    use crate::routes::command::valid_traceparent;
+
+    #[test]
+    fn started_traces_are_valid_w3c_contexts_with_fresh_ids() {
+        let first = new_traceparent();
+        let second = new_traceparent();
+        assert!(valid_traceparent(&first), "{first}");
+        assert!(valid_traceparent(&second), "{second}");
+        assert_ne!(first[3..35], second[3..35], "trace ids must differ");
+        assert!(
+            first.starts_with("00-") && first.ends_with("-01"),
+            "{first}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! Operations through the HTTP API: the caller's `traceparent` travels into the metadata of the
-//! events its command wrote (one trace links the request and its events), and every response, even
-//! a refusal or a 404, carries a request id.
+//! events its command wrote (one trace links the request and its events), a request without one
+//! starts a trace of its own, and every response, even a refusal or a 404, carries a request id.
 
 use cms_domain::actor::Role;
 use cms_tests::Backend;
@@ -56,12 +56,34 @@ async fn ops_a_commands_traceparent_is_stored_in_the_metadata_of_its_events() {
             );
             assert_eq!(metadata["command"], "FileComplaint", "{backend}");
         }
-        for metadata in of(&untraced.body["complaint_id"]) {
-            assert!(
-                metadata.get("traceparent").is_none(),
-                "{backend}: {metadata}"
-            );
-        }
+        // The untraced command started a trace of its own: a valid context, new trace id, shared by
+        // all its events.
+        let started: Vec<String> = of(&untraced.body["complaint_id"])
+            .iter()
+            .map(|metadata| {
+                metadata["traceparent"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert!(!started.is_empty(), "{backend}");
+        let trace_id = |traceparent: &str| traceparent.split('-').nth(1).map(str::to_owned);
+        let first = &started[0];
+        let parts: Vec<&str> = first.split('-').collect();
+        assert_eq!(parts.len(), 4, "{backend}: {first}");
+        assert_eq!((parts[0], parts[3]), ("00", "01"), "{backend}: {first}");
+        assert_eq!(
+            (parts[1].len(), parts[2].len()),
+            (32, 16),
+            "{backend}: {first}"
+        );
+        assert!(
+            first.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()),
+            "{backend}: {first}"
+        );
+        assert_ne!(trace_id(first), trace_id(TRACEPARENT), "{backend}");
+        assert!(started.iter().all(|t| t == first), "{backend}: {started:?}");
     }
 }
 

@@ -76,7 +76,7 @@ fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError
 }
 
 /// W3C trace context: `00-<32 hex>-<16 hex>-<2 hex>`.
-fn valid_traceparent(value: &str) -> bool {
+pub(crate) fn valid_traceparent(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
     parts.len() == 4

@@ -99,13 +99,21 @@ async fn a_command_reaches_a_websocket_client_over_jetstream_where_sequence_equa
             .get("Nats-Msg-Id")
             .map(|v| v.as_str().to_owned());
         assert_eq!(msg_id, Some(event.event_id.to_string()));
-        // The command's trace context travels with its event, and only with it.
+        // Each event's trace context travels with it: the traced command's, and for the others the
+        // trace their request started (recorded in their metadata).
         let trace = message
             .headers
             .get("traceparent")
             .map(|v| v.as_str().to_owned());
-        let expected = (event.global_position == position).then(|| traceparent.to_owned());
-        assert_eq!(trace, expected, "position {}", event.global_position);
+        let recorded = event.metadata["traceparent"].as_str().map(str::to_owned);
+        assert!(recorded.is_some(), "position {}", event.global_position);
+        assert_eq!(trace, recorded, "position {}", event.global_position);
+        assert_eq!(
+            trace.as_deref() == Some(traceparent),
+            event.global_position == position,
+            "position {}",
+            event.global_position
+        );
     }
 }
 
