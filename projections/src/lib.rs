@@ -12,6 +12,7 @@
 //! - [`dashboard`]: per-hostel dashboards, aggregated in SQL at request time;
 //! - [`event_counts`]: events per type (never decodes a payload, so it survives a poison event).
 
+mod batch;
 pub mod checkpoint;
 pub mod complaint_detail;
 pub mod complaint_list;

@@ -1,16 +1,44 @@
-//! Writing the complaint detail: a batch is folded in memory (rows loaded once, written once) and the
-//! touched rows are upserted inside the projector's transaction.
+//! Writing the complaint detail: a batch's complaints are loaded in one query, folded in memory and
+//! upserted in one statement, inside the projector's transaction ([`crate::batch`]).
 
 use std::collections::HashMap;
 
 use super::{concerns, fold, DetailRow, TimelineEntry};
+use crate::batch;
 use crate::log::LogEvent;
 use crate::Applied;
 
-const UPSERT: &str = "INSERT INTO complaint_detail (id, hostel, reporter, state, timeline, \
-     last_position) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
-     hostel = excluded.hostel, reporter = excluded.reporter, state = excluded.state, \
-     timeline = excluded.timeline, last_position = excluded.last_position";
+/// `INSERT INTO complaint_detail (...) VALUES (...), (...) ON CONFLICT ...`: the head before the rows.
+const INSERT: &str =
+    "INSERT INTO complaint_detail (id, hostel, reporter, state, timeline, last_position) ";
+
+/// ... and the tail after them.
+const ON_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET hostel = excluded.hostel, \
+     reporter = excluded.reporter, state = excluded.state, timeline = excluded.timeline, \
+     last_position = excluded.last_position";
+
+/// A row as stored: the state and timeline as JSON text.
+struct Encoded {
+    id: String,
+    hostel: String,
+    reporter: String,
+    state: String,
+    timeline: String,
+    last_position: i64,
+}
+
+fn encode(row: &DetailRow) -> Result<Encoded, sqlx::Error> {
+    let encode = |e: serde_json::Error| sqlx::Error::Encode(Box::new(e));
+    let filed = row.complaint.state();
+    Ok(Encoded {
+        id: row.id.clone(),
+        hostel: filed.map(|c| c.hostel().to_string()).unwrap_or_default(),
+        reporter: filed.map(|c| c.reporter().to_string()).unwrap_or_default(),
+        state: serde_json::to_string(&row.complaint).map_err(encode)?,
+        timeline: serde_json::to_string(&row.timeline).map_err(encode)?,
+        last_position: row.last_position,
+    })
+}
 
 #[derive(sqlx::FromRow)]
 struct Stored {
@@ -46,20 +74,45 @@ crate::for_each_backend! {
         stored.map(decode).transpose()
     }
 
-    async fn upsert(conn: &mut Conn, row: &DetailRow) -> Result<(), sqlx::Error> {
-        let encode = |e: serde_json::Error| sqlx::Error::Encode(Box::new(e));
-        let state = serde_json::to_string(&row.complaint).map_err(encode)?;
-        let timeline = serde_json::to_string(&row.timeline).map_err(encode)?;
-        let filed = row.complaint.state();
-        sqlx::query::<Db>(UPSERT)
-            .bind(&row.id)
-            .bind(filed.map(|c| c.hostel().to_string()).unwrap_or_default())
-            .bind(filed.map(|c| c.reporter().to_string()).unwrap_or_default())
-            .bind(state)
-            .bind(timeline)
-            .bind(row.last_position)
-            .execute(&mut *conn)
+    /// The stored rows of complaints `ids`, by id (one query).
+    async fn load_many(
+        conn: &mut Conn,
+        ids: &[&str],
+    ) -> Result<HashMap<String, DetailRow>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT id, state, timeline, last_position FROM complaint_detail WHERE id IN ({})",
+            batch::ids_sql(PG)
+        );
+        let stored = sqlx::query_as::<Db, Stored>(&sql)
+            .bind(batch::ids_json(ids))
+            .fetch_all(&mut *conn)
             .await?;
+        stored
+            .into_iter()
+            .map(|stored| decode(stored).map(|row| (row.id.clone(), row)))
+            .collect()
+    }
+
+    /// Writes `rows` (distinct complaints), a few hundred per statement.
+    async fn upsert(conn: &mut Conn, rows: &[DetailRow]) -> Result<(), sqlx::Error> {
+        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
+            let encoded = chunk.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT);
+            insert.push_values(encoded, |mut values, row| {
+                values
+                    .push_bind(row.id)
+                    .push_bind(row.hostel)
+                    .push_bind(row.reporter)
+                    .push_bind(row.state)
+                    .push_bind(row.timeline)
+                    .push_bind(row.last_position);
+            });
+            insert.push(ON_CONFLICT);
+            insert.build().execute(&mut *conn).await?;
+        }
         Ok(())
     }
 
@@ -76,31 +129,9 @@ crate::for_each_backend! {
         checkpoint: i64,
         events: &[LogEvent],
     ) -> Result<Applied, sqlx::Error> {
-        let mut rows: HashMap<String, Option<DetailRow>> = HashMap::new();
-        let mut touched: Vec<String> = Vec::new();
-        let mut applied = Applied { through: checkpoint, failure: None };
-        for event in events {
-            if concerns(event) {
-                if !rows.contains_key(&event.aggregate_id) {
-                    let row = load(conn, &event.aggregate_id).await?;
-                    rows.insert(event.aggregate_id.clone(), row);
-                }
-                let row = rows.entry(event.aggregate_id.clone()).or_default();
-                if let Err(error) = fold(row, event) {
-                    applied.failure = Some(error.to_string());
-                    break;
-                }
-                if !touched.contains(&event.aggregate_id) {
-                    touched.push(event.aggregate_id.clone());
-                }
-            }
-            applied.through = event.global_position;
-        }
-        for id in &touched {
-            if let Some(Some(row)) = rows.get(id) {
-                upsert(conn, row).await?;
-            }
-        }
-        Ok(applied)
+        let loaded = load_many(conn, &batch::ids(events, concerns)).await?;
+        let folded = batch::fold(checkpoint, events, loaded, concerns, fold);
+        upsert(conn, &folded.rows).await?;
+        Ok(folded.applied)
     }
 }

@@ -105,11 +105,11 @@ pub fn decode(event: &LogEvent) -> Result<ComplaintEvent, ApplyError> {
     Ok(decoded)
 }
 
-/// The row after `event` (a complaint event) given the row before it.
+/// Applies `event` (a complaint event) to `row`. Nothing changes when it fails.
 ///
 /// # Errors
 /// An undecodable event, a second filing, or an event for a complaint that was never filed.
-pub fn fold(row: Option<ListRow>, event: &LogEvent) -> Result<ListRow, ApplyError> {
+pub fn fold(row: &mut Option<ListRow>, event: &LogEvent) -> Result<(), ApplyError> {
     let decoded = decode(event)?;
     let inconsistent = |reason| ApplyError::Inconsistent {
         position: event.global_position,
@@ -135,7 +135,7 @@ pub fn fold(row: Option<ListRow>, event: &LogEvent) -> Result<ListRow, ApplyErro
         if row.is_some() {
             return Err(inconsistent("filed twice"));
         }
-        return Ok(ListRow {
+        *row = Some(ListRow {
             id: id.to_string(),
             hostel: hostel.to_string(),
             wing: wing.map(|w| w.to_string()),
@@ -156,8 +156,9 @@ pub fn fold(row: Option<ListRow>, event: &LogEvent) -> Result<ListRow, ApplyErro
             first_thumbnail: None,
             last_position: position,
         });
+        return Ok(());
     }
-    let Some(mut row) = row else {
+    let Some(row) = row.as_mut() else {
         return Err(inconsistent("the complaint was never filed"));
     };
     row.updated_at = at;
@@ -213,7 +214,7 @@ pub fn fold(row: Option<ListRow>, event: &LogEvent) -> Result<ListRow, ApplyErro
         | ComplaintEvent::ResolutionRated { .. }
         | ComplaintEvent::ThumbnailFailed { .. } => {}
     }
-    Ok(row)
+    Ok(())
 }
 
 /// The sort rank of a stored priority name: P1 first, untriaged last.
@@ -257,17 +258,20 @@ mod tests {
 
     #[test]
     fn filing_creates_the_row_and_triage_sets_priority_and_status() {
-        let row = fold(None, &filed()).unwrap();
-        assert_eq!(row.status, "filed");
-        assert_eq!(row.priority_rank, 5);
-        assert_eq!(row.filed_at.timestamp_subsec_nanos(), 123_456_000);
+        let mut row = None;
+        fold(&mut row, &filed()).unwrap();
+        assert_eq!(row.as_ref().unwrap().status, "filed");
+        assert_eq!(row.as_ref().unwrap().priority_rank, 5);
+        let filed_at = row.as_ref().unwrap().filed_at;
+        assert_eq!(filed_at.timestamp_subsec_nanos(), 123_456_000);
         let triaged = event(
             2,
             "ComplaintTriaged",
             serde_json::json!({"ComplaintTriaged": {"priority": "P2", "category": null,
                 "previous_category": null, "by": "warden-w", "at": "2026-11-26T11:00:00Z"}}),
         );
-        let row = fold(Some(row), &triaged).unwrap();
+        fold(&mut row, &triaged).unwrap();
+        let row = row.unwrap();
         assert_eq!(row.priority.as_deref(), Some("P2"));
         assert_eq!((row.priority_rank, row.status.as_str()), (2, "triaged"));
         assert_eq!(row.last_position, 2);
@@ -276,14 +280,18 @@ mod tests {
     #[test]
     fn an_undecodable_or_out_of_order_event_is_an_error() {
         let poison = event(7, "ComplaintFiled", serde_json::json!({"nonsense": true}));
+        let mut row = None;
         assert!(matches!(
-            fold(None, &poison),
+            fold(&mut row, &poison),
             Err(ApplyError::Undecodable { position: 7, .. })
         ));
-        let row = fold(None, &filed()).unwrap();
+        assert_eq!(row, None, "a failed event changes nothing");
+        fold(&mut row, &filed()).unwrap();
+        let before = row.clone();
         assert!(matches!(
-            fold(Some(row), &filed()),
+            fold(&mut row, &filed()),
             Err(ApplyError::Inconsistent { .. })
         ));
+        assert_eq!(row, before, "a failed event changes nothing");
     }
 }

@@ -1,9 +1,10 @@
-//! Writing the complaint list: a batch is folded in memory (rows loaded once, written once) and the
-//! touched rows are upserted inside the projector's transaction.
+//! Writing the complaint list: a batch's complaints are loaded in one query, folded in memory and
+//! upserted in one statement, inside the projector's transaction ([`crate::batch`]).
 
 use std::collections::HashMap;
 
 use super::{fold, ListRow, AGGREGATE_TYPE};
+use crate::batch;
 use crate::log::LogEvent;
 use crate::Applied;
 
@@ -11,10 +12,13 @@ pub(super) const COLUMNS: &str = "id, hostel, wing, room, category, severity, pr
      priority_rank, status, assignee, reporter, title, description, filed_at, updated_at, \
      photo_count, first_photo_id, first_thumbnail, last_position";
 
-const UPSERT: &str = "INSERT INTO complaint_list (id, hostel, wing, room, category, severity, \
+/// `INSERT INTO complaint_list (...) VALUES (...), (...) ON CONFLICT ...`: the head before the rows.
+const INSERT: &str = "INSERT INTO complaint_list (id, hostel, wing, room, category, severity, \
      priority, priority_rank, status, assignee, reporter, title, description, filed_at, updated_at, \
-     photo_count, first_photo_id, first_thumbnail, last_position) VALUES ($1, $2, $3, $4, $5, $6, \
-     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET \
+     photo_count, first_photo_id, first_thumbnail, last_position) ";
+
+/// ... and the tail after them.
+const ON_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET \
      hostel = excluded.hostel, wing = excluded.wing, room = excluded.room, \
      category = excluded.category, severity = excluded.severity, priority = excluded.priority, \
      priority_rank = excluded.priority_rank, status = excluded.status, \
@@ -25,34 +29,48 @@ const UPSERT: &str = "INSERT INTO complaint_list (id, hostel, wing, room, catego
      last_position = excluded.last_position";
 
 crate::for_each_backend! {
-    async fn load(conn: &mut Conn, id: &str) -> Result<Option<ListRow>, sqlx::Error> {
-        let sql = format!("SELECT {COLUMNS} FROM complaint_list WHERE id = $1");
-        sqlx::query_as::<Db, ListRow>(&sql).bind(id).fetch_optional(&mut *conn).await
+    /// The stored rows of complaints `ids`, by id (one query).
+    async fn load(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, ListRow>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!("SELECT {COLUMNS} FROM complaint_list WHERE id IN ({})", batch::ids_sql(PG));
+        let rows = sqlx::query_as::<Db, ListRow>(&sql)
+            .bind(batch::ids_json(ids))
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 
-    async fn upsert(conn: &mut Conn, row: &ListRow) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>(UPSERT)
-            .bind(&row.id)
-            .bind(&row.hostel)
-            .bind(&row.wing)
-            .bind(&row.room)
-            .bind(&row.category)
-            .bind(&row.severity)
-            .bind(&row.priority)
-            .bind(row.priority_rank)
-            .bind(&row.status)
-            .bind(&row.assignee)
-            .bind(&row.reporter)
-            .bind(&row.title)
-            .bind(&row.description)
-            .bind(row.filed_at)
-            .bind(row.updated_at)
-            .bind(row.photo_count)
-            .bind(&row.first_photo_id)
-            .bind(&row.first_thumbnail)
-            .bind(row.last_position)
-            .execute(&mut *conn)
-            .await?;
+    /// Writes `rows` (distinct complaints), a few hundred per statement.
+    async fn upsert(conn: &mut Conn, rows: &[ListRow]) -> Result<(), sqlx::Error> {
+        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT);
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(&row.id)
+                    .push_bind(&row.hostel)
+                    .push_bind(&row.wing)
+                    .push_bind(&row.room)
+                    .push_bind(&row.category)
+                    .push_bind(&row.severity)
+                    .push_bind(&row.priority)
+                    .push_bind(row.priority_rank)
+                    .push_bind(&row.status)
+                    .push_bind(&row.assignee)
+                    .push_bind(&row.reporter)
+                    .push_bind(&row.title)
+                    .push_bind(&row.description)
+                    .push_bind(row.filed_at)
+                    .push_bind(row.updated_at)
+                    .push_bind(row.photo_count)
+                    .push_bind(&row.first_photo_id)
+                    .push_bind(&row.first_thumbnail)
+                    .push_bind(row.last_position);
+            });
+            insert.push(ON_CONFLICT);
+            insert.build().execute(&mut *conn).await?;
+        }
         Ok(())
     }
 
@@ -69,36 +87,14 @@ crate::for_each_backend! {
         checkpoint: i64,
         events: &[LogEvent],
     ) -> Result<Applied, sqlx::Error> {
-        let mut rows: HashMap<String, Option<ListRow>> = HashMap::new();
-        let mut touched: Vec<String> = Vec::new();
-        let mut applied = Applied { through: checkpoint, failure: None };
-        for event in events {
-            if event.aggregate_type == AGGREGATE_TYPE {
-                if !rows.contains_key(&event.aggregate_id) {
-                    let row = load(conn, &event.aggregate_id).await?;
-                    rows.insert(event.aggregate_id.clone(), row);
-                }
-                let before = rows.get(&event.aggregate_id).cloned().flatten();
-                match fold(before, event) {
-                    Ok(row) => {
-                        if !touched.contains(&event.aggregate_id) {
-                            touched.push(event.aggregate_id.clone());
-                        }
-                        rows.insert(event.aggregate_id.clone(), Some(row));
-                    }
-                    Err(error) => {
-                        applied.failure = Some(error.to_string());
-                        break;
-                    }
-                }
-            }
-            applied.through = event.global_position;
-        }
-        for id in &touched {
-            if let Some(Some(row)) = rows.get(id) {
-                upsert(conn, row).await?;
-            }
-        }
-        Ok(applied)
+        let loaded = load(conn, &batch::ids(events, concerns)).await?;
+        let folded = batch::fold(checkpoint, events, loaded, concerns, fold);
+        upsert(conn, &folded.rows).await?;
+        Ok(folded.applied)
     }
+}
+
+/// Whether `event` belongs to this read model.
+fn concerns(event: &LogEvent) -> bool {
+    event.aggregate_type == AGGREGATE_TYPE
 }

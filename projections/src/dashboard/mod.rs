@@ -71,15 +71,15 @@ fn name_of<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-/// The row after `event` (a complaint event) given the row before it, and the resolution the event
-/// records, if it is one.
+/// Applies `event` (a complaint event) to `row` and returns the resolution it records, if it is one.
+/// Nothing changes when it fails.
 ///
 /// # Errors
 /// An undecodable event, a second filing, or an event for a complaint that was never filed.
 pub fn fold(
-    row: Option<DashboardRow>,
+    row: &mut Option<DashboardRow>,
     event: &LogEvent,
-) -> Result<(DashboardRow, Option<ResolutionRow>), ApplyError> {
+) -> Result<Option<ResolutionRow>, ApplyError> {
     let decoded = decode(event)?;
     let inconsistent = |reason| ApplyError::Inconsistent {
         position: event.global_position,
@@ -98,7 +98,7 @@ pub fn fold(
         if row.is_some() {
             return Err(inconsistent("filed twice"));
         }
-        let row = DashboardRow {
+        *row = Some(DashboardRow {
             id: id.to_string(),
             hostel: hostel.to_string(),
             category: category.to_string(),
@@ -112,10 +112,10 @@ pub fn fold(
             reopens: 0,
             rating: None,
             last_position: event.global_position,
-        };
-        return Ok((row, None));
+        });
+        return Ok(None);
     }
-    let Some(mut row) = row else {
+    let Some(row) = row.as_mut() else {
         return Err(inconsistent("the complaint was never filed"));
     };
     row.last_position = event.global_position;
@@ -167,5 +167,5 @@ pub fn fold(
         ComplaintEvent::ComplaintWithdrawn { .. } => row.status = "withdrawn".to_owned(),
         ComplaintEvent::ResolutionRated { stars, .. } => row.rating = Some(i64::from(stars)),
     }
-    Ok((row, resolution))
+    Ok(resolution)
 }

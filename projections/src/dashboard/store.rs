@@ -1,9 +1,11 @@
-//! Writing the dashboard model: a batch is folded in memory (each complaint loaded once, written once)
-//! and the touched rows and new resolutions are written inside the projector's transaction.
+//! Writing the dashboard model: a batch's complaints are loaded in one query, folded in memory, and the
+//! touched rows and new resolutions written a statement each, inside the projector's transaction
+//! ([`crate::batch`]).
 
 use std::collections::HashMap;
 
 use super::{fold, DashboardRow, ResolutionRow};
+use crate::batch;
 use crate::complaint_list::AGGREGATE_TYPE;
 use crate::log::LogEvent;
 use crate::Applied;
@@ -11,53 +13,82 @@ use crate::Applied;
 pub(crate) const COLUMNS: &str = "id, hostel, category, priority, status, assignee, filed_at, \
      first_assigned_at, resolved_at, resolutions, reopens, rating, last_position";
 
-const UPSERT: &str = "INSERT INTO dashboard_complaints (id, hostel, category, priority, status, \
+/// `INSERT INTO dashboard_complaints (...) VALUES (...), (...) ON CONFLICT ...`: the head before the rows.
+const INSERT: &str = "INSERT INTO dashboard_complaints (id, hostel, category, priority, status, \
      assignee, filed_at, first_assigned_at, resolved_at, resolutions, reopens, rating, \
-     last_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (id) DO UPDATE SET hostel = excluded.hostel, category = excluded.category, \
-     priority = excluded.priority, status = excluded.status, assignee = excluded.assignee, \
-     filed_at = excluded.filed_at, first_assigned_at = excluded.first_assigned_at, \
-     resolved_at = excluded.resolved_at, resolutions = excluded.resolutions, \
-     reopens = excluded.reopens, rating = excluded.rating, last_position = excluded.last_position";
+     last_position) ";
 
-const INSERT_RESOLUTION: &str = "INSERT INTO dashboard_resolutions \
-     (complaint_id, seq, hostel, resolved_by, resolved_at) VALUES ($1, $2, $3, $4, $5)";
+/// ... and the tail after them.
+const ON_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET hostel = excluded.hostel, \
+     category = excluded.category, priority = excluded.priority, status = excluded.status, \
+     assignee = excluded.assignee, filed_at = excluded.filed_at, \
+     first_assigned_at = excluded.first_assigned_at, resolved_at = excluded.resolved_at, \
+     resolutions = excluded.resolutions, reopens = excluded.reopens, rating = excluded.rating, \
+     last_position = excluded.last_position";
+
+const INSERT_RESOLUTIONS: &str = "INSERT INTO dashboard_resolutions \
+     (complaint_id, seq, hostel, resolved_by, resolved_at) ";
 
 crate::for_each_backend! {
-    async fn load(conn: &mut Conn, id: &str) -> Result<Option<DashboardRow>, sqlx::Error> {
-        let sql = format!("SELECT {COLUMNS} FROM dashboard_complaints WHERE id = $1");
-        sqlx::query_as::<Db, DashboardRow>(&sql).bind(id).fetch_optional(&mut *conn).await
+    /// The stored rows of complaints `ids`, by id (one query).
+    async fn load(
+        conn: &mut Conn,
+        ids: &[&str],
+    ) -> Result<HashMap<String, DashboardRow>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM dashboard_complaints WHERE id IN ({})",
+            batch::ids_sql(PG)
+        );
+        let rows = sqlx::query_as::<Db, DashboardRow>(&sql)
+            .bind(batch::ids_json(ids))
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 
-    async fn upsert(conn: &mut Conn, row: &DashboardRow) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>(UPSERT)
-            .bind(&row.id)
-            .bind(&row.hostel)
-            .bind(&row.category)
-            .bind(&row.priority)
-            .bind(&row.status)
-            .bind(&row.assignee)
-            .bind(row.filed_at)
-            .bind(row.first_assigned_at)
-            .bind(row.resolved_at)
-            .bind(row.resolutions)
-            .bind(row.reopens)
-            .bind(row.rating)
-            .bind(row.last_position)
-            .execute(&mut *conn)
-            .await?;
+    /// Writes `rows` (distinct complaints), a few hundred per statement.
+    async fn upsert(conn: &mut Conn, rows: &[DashboardRow]) -> Result<(), sqlx::Error> {
+        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT);
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(&row.id)
+                    .push_bind(&row.hostel)
+                    .push_bind(&row.category)
+                    .push_bind(&row.priority)
+                    .push_bind(&row.status)
+                    .push_bind(&row.assignee)
+                    .push_bind(row.filed_at)
+                    .push_bind(row.first_assigned_at)
+                    .push_bind(row.resolved_at)
+                    .push_bind(row.resolutions)
+                    .push_bind(row.reopens)
+                    .push_bind(row.rating)
+                    .push_bind(row.last_position);
+            });
+            insert.push(ON_CONFLICT);
+            insert.build().execute(&mut *conn).await?;
+        }
         Ok(())
     }
 
-    async fn insert_resolution(conn: &mut Conn, row: &ResolutionRow) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>(INSERT_RESOLUTION)
-            .bind(&row.complaint_id)
-            .bind(row.seq)
-            .bind(&row.hostel)
-            .bind(&row.resolved_by)
-            .bind(row.resolved_at)
-            .execute(&mut *conn)
-            .await?;
+    /// Inserts `rows`, a few hundred per statement.
+    async fn insert_resolutions(conn: &mut Conn, rows: &[ResolutionRow]) -> Result<(), sqlx::Error> {
+        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT_RESOLUTIONS);
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(&row.complaint_id)
+                    .push_bind(row.seq)
+                    .push_bind(&row.hostel)
+                    .push_bind(&row.resolved_by)
+                    .push_bind(row.resolved_at);
+            });
+            insert.build().execute(&mut *conn).await?;
+        }
         Ok(())
     }
 
@@ -69,47 +100,25 @@ crate::for_each_backend! {
     }
 
     /// Applies `events` (contiguous, after `checkpoint`) in order, stopping at the first one that
-    /// cannot be applied; writes the rows of every event before it.
+    /// cannot be applied; writes the rows and resolutions of every event before it.
     pub(crate) async fn apply(
         conn: &mut Conn,
         checkpoint: i64,
         events: &[LogEvent],
     ) -> Result<Applied, sqlx::Error> {
-        let mut rows: HashMap<String, Option<DashboardRow>> = HashMap::new();
-        let mut touched: Vec<String> = Vec::new();
+        let loaded = load(conn, &batch::ids(events, concerns)).await?;
         let mut resolutions: Vec<ResolutionRow> = Vec::new();
-        let mut applied = Applied { through: checkpoint, failure: None };
-        for event in events {
-            if event.aggregate_type == AGGREGATE_TYPE {
-                if !rows.contains_key(&event.aggregate_id) {
-                    let row = load(conn, &event.aggregate_id).await?;
-                    rows.insert(event.aggregate_id.clone(), row);
-                }
-                let before = rows.get(&event.aggregate_id).cloned().flatten();
-                match fold(before, event) {
-                    Ok((row, resolution)) => {
-                        if !touched.contains(&event.aggregate_id) {
-                            touched.push(event.aggregate_id.clone());
-                        }
-                        rows.insert(event.aggregate_id.clone(), Some(row));
-                        resolutions.extend(resolution);
-                    }
-                    Err(error) => {
-                        applied.failure = Some(error.to_string());
-                        break;
-                    }
-                }
-            }
-            applied.through = event.global_position;
-        }
-        for id in &touched {
-            if let Some(Some(row)) = rows.get(id) {
-                upsert(conn, row).await?;
-            }
-        }
-        for resolution in &resolutions {
-            insert_resolution(conn, resolution).await?;
-        }
-        Ok(applied)
+        let folded = batch::fold(checkpoint, events, loaded, concerns, |row, event| {
+            resolutions.extend(fold(row, event)?);
+            Ok(())
+        });
+        upsert(conn, &folded.rows).await?;
+        insert_resolutions(conn, &resolutions).await?;
+        Ok(folded.applied)
     }
+}
+
+/// Whether `event` belongs to this read model.
+fn concerns(event: &LogEvent) -> bool {
+    event.aggregate_type == AGGREGATE_TYPE
 }
