@@ -284,6 +284,9 @@ async fn reached(
     patience: Duration,
 ) -> Result<Waited, sqlx::Error> {
     let deadline = Instant::now() + patience;
+    // Short first (a projector usually catches up within milliseconds), then doubling, so a position
+    // that is far off (or never comes) costs a dozen checkpoint reads, not hundreds.
+    let mut pause = Duration::from_millis(2);
     loop {
         let current = checkpoint::current(db, projection).await?;
         let Some(wanted) = wanted else {
@@ -295,7 +298,8 @@ async fn reached(
         if current.state == ProjectionState::Failed || Instant::now() >= deadline {
             return Ok(Waited::Behind(current.position));
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 

@@ -1,11 +1,13 @@
 //! Auditor routes: the global log in order (`GET /v1/audit/events`), the signed checkpoints
 //! (`GET /v1/audit/checkpoints`) and the key that signs them (`GET /v1/audit/key`, public). The log
 //! and the checkpoints are for auditors and admins only (an auditor's reads are recorded); the record
-//! of those reads (`GET /v1/audit/reads`) is for admins only.
+//! of those reads (`GET /v1/audit/reads`) is for admins only. The log and the record of reads span
+//! every hostel, so they also need a token scoped to every hostel (`hostels: ["*"]`): an auditor or
+//! admin of some hostels reads their complaints' histories instead.
 
 use axum::extract::State;
 use axum::Json;
-use cms_domain::actor::{Actor, Role};
+use cms_domain::actor::{Actor, HostelScope, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -38,6 +40,20 @@ fn require_auditor(actor: &Actor) -> Result<(), ApiError> {
     }
 }
 
+/// The global log holds every hostel's events: only a token scoped to every hostel reads it.
+fn require_every_hostel(actor: &Actor, what: &str) -> Result<(), ApiError> {
+    match actor.scope {
+        HostelScope::All => Ok(()),
+        HostelScope::Only(_) => Err(ApiError::forbidden(
+            "hostel_scope_required",
+            format!(
+                "{what} spans every hostel and needs a token scoped to all of them (hostels [\"*\"]); \
+                 read a complaint's history at /v1/complaints/{{id}}/history instead"
+            ),
+        )),
+    }
+}
+
 /// A page of the log.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +72,7 @@ pub(crate) struct PageQuery {
         ("after" = Option<i64>, Query, description = "events after this position (default 0)"),
         ("limit" = Option<i64>, Query, description = "page size, 1 to 1000 (default 1000)")
     ),
-    responses((status = 200, description = "a page of events"), (status = 403, description = "not an auditor or admin"))
+    responses((status = 200, description = "a page of events"), (status = 403, description = "not an auditor or admin, or a token scoped to some hostels only"))
 )]
 pub(crate) async fn events(
     State(state): State<AppState>,
@@ -64,6 +80,7 @@ pub(crate) async fn events(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     require_auditor(&actor)?;
+    require_every_hostel(&actor, "the audit log")?;
     let limit = query.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) || query.after < 0 {
         return Err(ApiError::bad_request(
@@ -115,7 +132,7 @@ pub(crate) async fn events(
         ("after" = Option<i64>, Query, description = "reads with an id above this one (default 0)"),
         ("limit" = Option<i64>, Query, description = "page size, 1 to 1000 (default 1000)")
     ),
-    responses((status = 200, description = "a page of recorded reads"), (status = 403, description = "not an admin"))
+    responses((status = 200, description = "a page of recorded reads"), (status = 403, description = "not an admin, or a token scoped to some hostels only"))
 )]
 pub(crate) async fn audit_reads(
     State(state): State<AppState>,
@@ -128,6 +145,7 @@ pub(crate) async fn audit_reads(
             "only admins read the record of auditor reads",
         ));
     }
+    require_every_hostel(&actor, "the record of auditor reads")?;
     let limit = query.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) || query.after < 0 {
         return Err(ApiError::bad_request(

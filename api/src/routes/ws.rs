@@ -80,6 +80,10 @@ struct ConnectQuery {
     subscriptions: Subscriptions,
 }
 
+/// The most hostels plus complaints one socket may subscribe to: each complaint is checked for
+/// visibility (a load of its events) before the socket opens.
+pub const MAX_SUBSCRIPTIONS: usize = 100;
+
 fn parse_query(pairs: Vec<(String, String)>) -> Result<ConnectQuery, ApiError> {
     let invalid = |m: String| ApiError::bad_request("invalid_query", m);
     let mut query = ConnectQuery {
@@ -120,6 +124,13 @@ fn parse_query(pairs: Vec<(String, String)>) -> Result<ConnectQuery, ApiError> {
                     "unknown parameter {other:?}; use ticket, after, hostel and complaint"
                 )))
             }
+        }
+        let subscriptions = &query.subscriptions;
+        if subscriptions.hostels.len() + subscriptions.complaints.len() > MAX_SUBSCRIPTIONS {
+            return Err(invalid(format!(
+                "at most {MAX_SUBSCRIPTIONS} hostels and complaints per socket; open another socket \
+                 or subscribe to the hostel"
+            )));
         }
     }
     Ok(query)
@@ -254,4 +265,41 @@ async fn connect(
         .write_buffer_size(0)
         .on_upgrade(move |ws| socket::run(ws, session))
         .into_response())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{parse_query, MAX_SUBSCRIPTIONS};
+
+    fn complaints(n: usize) -> Vec<(String, String)> {
+        (0..n)
+            .map(|i| {
+                let id = uuid::Uuid::from_u128(i as u128 + 1);
+                ("complaint".to_owned(), id.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_socket_subscribes_to_a_bounded_number_of_complaints() {
+        let most = parse_query(complaints(MAX_SUBSCRIPTIONS)).unwrap();
+        assert_eq!(most.subscriptions.complaints.len(), MAX_SUBSCRIPTIONS);
+
+        let mut too_many = complaints(MAX_SUBSCRIPTIONS);
+        too_many.push(("hostel".to_owned(), "north".to_owned()));
+        let refused = parse_query(too_many).err().unwrap();
+        assert_eq!(refused.code(), "invalid_query");
+
+        // The same complaint repeated is one subscription.
+        let repeated = vec![complaints(1)[0].clone(); 10 * MAX_SUBSCRIPTIONS];
+        assert_eq!(
+            parse_query(repeated)
+                .unwrap()
+                .subscriptions
+                .complaints
+                .len(),
+            1
+        );
+    }
 }

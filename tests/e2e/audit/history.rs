@@ -17,7 +17,8 @@ use crate::commands::Who::{
     SkilledStaff, UnskilledStaff, Warden,
 };
 use crate::commands::{spawn_with_two_hostels, Cmd, Stage};
-use crate::support::audit_signer;
+use crate::support::{audit_signer, HOSTEL};
+use cms_domain::actor::Role;
 
 fn types(history: &Value) -> Vec<String> {
     history["events"]
@@ -255,6 +256,14 @@ async fn auditors_page_through_the_log_and_check_signed_checkpoints_with_the_pub
         let too_big = app
             .get("/v1/audit/events?limit=1001", &Auditor.token(&app))
             .await;
+        // The global log spans every hostel: an auditor or admin of one hostel does not read it.
+        let one_hostel_auditor = app.token(Role::Auditor, "auditor-2", &[HOSTEL]);
+        let one_hostel_admin = app.token(Role::Admin, "admin-2", &[HOSTEL]);
+        let scoped = [
+            app.get("/v1/audit/events", &one_hostel_auditor).await,
+            app.get("/v1/audit/events", &one_hostel_admin).await,
+            app.get("/v1/audit/reads", &one_hostel_admin).await,
+        ];
 
         // Assert
         let positions: Vec<i64> = seen
@@ -270,6 +279,15 @@ async fn auditors_page_through_the_log_and_check_signed_checkpoints_with_the_pub
             "{backend}: {refused:?}"
         );
         assert_eq!(too_big.status, StatusCode::BAD_REQUEST, "{backend}");
+        for answer in &scoped {
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{backend}: {:?}",
+                answer.body
+            );
+            assert_eq!(answer.code(), "hostel_scope_required", "{backend}");
+        }
         assert_eq!(key.status, StatusCode::OK);
         let public = hex::decode(key.body["public_key"].as_str().unwrap()).unwrap();
         assert_eq!(public, audit_signer().public_key_bytes());

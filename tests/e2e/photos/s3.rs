@@ -13,7 +13,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{
-    assert_clean_jpeg, fetch_rendition, filed, jpeg, photo_id, settled, spawn_worker, upload,
+    assert_clean_jpeg, distinct_jpeg, fetch_rendition, filed, jpeg, photo_id, settled,
+    spawn_worker, upload,
 };
 use crate::support::TestApp;
 
@@ -258,6 +259,76 @@ async fn photos_a_presigned_put_accepts_only_the_declared_type_and_length_and_ne
     assert_eq!(completed.body["photo"]["sha256"], sha256(&bytes));
     let again = app.post(&complete_path, &reporter, json!({})).await;
     assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(super::count_events(&app, "PhotoAttached").await, 1);
+}
+
+/// The photo id comes from the Idempotency-Key: a key that already named other bytes (here a presigned
+/// upload, then a multipart upload of another photo under the same key) is refused with 422, not a
+/// 500 from the object store's put-if-absent conflict, and the first object is kept.
+#[tokio::test]
+async fn photos_an_idempotency_key_reused_for_another_photo_is_refused() {
+    // Arrange: a presigned upload declared under key K, and its bytes PUT.
+    let server = S3Server::start();
+    let app = app_on_s3(&server, Backend::Sqlite).await;
+    let (complaint, reporter) = filed(&app, "res-1").await;
+    let (first, second) = (distinct_jpeg(1), distinct_jpeg(2));
+    let declared = app
+        .send(
+            app.client
+                .post(format!(
+                    "{}/v1/complaints/{complaint}/photos/uploads",
+                    app.base
+                ))
+                .bearer_auth(&reporter)
+                .header("Idempotency-Key", "photo-key-1")
+                .json(&json!({ "role": "before", "content_type": "image/jpeg",
+                    "size": first.len(), "sha256": sha256(&first) })),
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::CREATED, "{:?}", declared.body);
+    let put_first = put(&declared.body["upload"], "image/jpeg", first.clone()).await;
+    assert!(put_first.status().is_success(), "{}", put_first.status());
+
+    // Act: other bytes, multipart, the same key.
+    let part = reqwest::multipart::Part::bytes(second)
+        .file_name("other.jpg")
+        .mime_str("image/jpeg")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("role", "before")
+        .part("file", part);
+    let reused = app
+        .send(
+            app.client
+                .post(format!("{}/v1/complaints/{complaint}/photos", app.base))
+                .bearer_auth(&reporter)
+                .header("Idempotency-Key", "photo-key-1")
+                .multipart(form),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(
+        (reused.status, reused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+        "{:?}",
+        reused.body
+    );
+    let photo = declared.body["photo_id"].as_str().unwrap();
+    let completed = app
+        .post(
+            &format!("/v1/complaints/{complaint}/photos/{photo}/complete"),
+            &reporter,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        completed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        completed.body
+    );
+    assert_eq!(completed.body["photo"]["sha256"], sha256(&first));
     assert_eq!(super::count_events(&app, "PhotoAttached").await, 1);
 }
 

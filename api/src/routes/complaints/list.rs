@@ -81,12 +81,16 @@ fn to_query(params: &ListParams) -> Result<ListQuery, ApiError> {
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(invalid(format!("limit: must be 1 to {MAX_LIMIT}")));
     }
+    // Each status once, so the query binds at most one parameter per known status however long
+    // the list is.
     let statuses = match &params.status {
         None => Vec::new(),
         Some(list) => list
             .split(',')
             .map(|s| known::<Status>("status", s.trim()))
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<std::collections::BTreeSet<_>, _>>()?
+            .into_iter()
+            .collect(),
     };
     let cursor = match &params.cursor {
         None => None,
@@ -158,6 +162,9 @@ pub(crate) fn min_position(
                 .ok_or_else(|| invalid("Min-Position: must be a non-negative integer"))?,
         ),
     };
+    if parameter.is_some_and(|p| p < 0) {
+        return Err(invalid("min_position: must be a non-negative integer"));
+    }
     Ok(header.or(parameter))
 }
 

@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiPath};
 use crate::metrics::names::PHOTO_UPLOADS;
+use crate::objects::ObjectError;
 use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
 use crate::routes::command::{CommandHeaders, CommandResponse};
 use crate::routes::complaints::load_visible;
@@ -160,7 +161,14 @@ async fn attach(
         .objects
         .put_if_absent(&keys::upload(id, photo.photo_id), &form.bytes)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(|error| match error {
+            // The photo id comes from the Idempotency-Key, which already named other bytes.
+            ObjectError::Conflict(_) => ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different photo; use a new key",
+            ),
+            other => ApiError::internal(other),
+        })?;
     let response = commit(&state, &actor, &headers, id, loaded, &photo, "AttachPhoto").await?;
     Ok((response, "accepted"))
 }
