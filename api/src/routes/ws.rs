@@ -184,27 +184,28 @@ async fn connect(
         ));
     }
     let query = parse_query(pairs)?;
-    let (actor, token_expires_at) = match (&query.ticket, protocol_token(&headers)) {
-        (Some(ticket), _) => {
-            let redeemed = ticket::redeem(state.executor.store(), ticket)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "invalid_ticket",
-                        "the ticket is unknown, used or expired; get a new one from POST /v1/ws/ticket",
-                    )
-                })?;
-            (redeemed.actor, redeemed.token_expires_at)
-        }
-        (None, Some(token)) => state.verifier.verify_with_expiry(&token)?,
-        (None, None) => {
-            return Err(ApiError::unauthorized(
+    let invalid_ticket = || {
+        ApiError::unauthorized(
+            "invalid_ticket",
+            "the ticket is unknown, used or expired; get a new one from POST /v1/ws/ticket",
+        )
+    };
+    // A ticket is only looked at here and used up once every check has passed.
+    let (actor, token_expires_at) =
+        match (&query.ticket, protocol_token(&headers)) {
+            (Some(ticket), _) => {
+                let peeked = ticket::peek(state.executor.store(), ticket)
+                    .await?
+                    .ok_or_else(invalid_ticket)?;
+                (peeked.actor, peeked.token_expires_at)
+            }
+            (None, Some(token)) => state.verifier.verify_with_expiry(&token)?,
+            (None, None) => return Err(ApiError::unauthorized(
                 "ws_unauthenticated",
                 "connect with ?ticket= from POST /v1/ws/ticket, or offer the subprotocols cms.v1 \
                  and bearer.<token>",
-            ))
-        }
-    };
+            )),
+        };
     for hostel in &query.subscriptions.hostels {
         if !gateway::hostel_visible(&actor, hostel) {
             return Err(ApiError::not_found("hostel_not_found", "hostel not found"));
@@ -243,6 +244,12 @@ async fn connect(
             ),
         )
     })?;
+    if let Some(ticket) = &query.ticket {
+        // Another request may have used it since the peek: exactly one of them opens.
+        ticket::redeem(state.executor.store(), ticket)
+            .await?
+            .ok_or_else(invalid_ticket)?;
+    }
     let limit = gateway.config().max_message_bytes;
     let session = socket::Session {
         gateway: gateway.clone(),

@@ -117,8 +117,14 @@ async fn websocket_requests_are_refused_with_clear_errors_before_the_upgrade() {
         );
     }
 
-    // An allowed origin passes; a ticket works once.
+    // A refused request leaves its ticket unused: the same ticket opens a socket once the request
+    // asks only for what the user may see.
     let once = ticket(&app, &asha).await;
+    assert_eq!(
+        refused(format!("ticket={once}&complaint={bos}"), vec![]).await,
+        (StatusCode::NOT_FOUND, "complaint_not_found".to_owned())
+    );
+    // An allowed origin passes; a ticket works once.
     let mut ws = Ws::try_open(
         &app,
         &format!("ticket={once}"),

@@ -2,7 +2,9 @@
 //! for a few seconds and once; `GET /v1/ws?ticket=...` redeems it. Tickets live in the database
 //! (`ws_tickets`, only their SHA-256), so the socket may open on any instance, and redeeming deletes
 //! the row, so a ticket works once even when two instances race for it. A ticket carries the token's
-//! expiry: the socket closes when the token would have expired.
+//! expiry: the socket closes when the token would have expired. The gateway [`peek`]s a ticket to
+//! run its checks and [`redeem`]s it only when the socket is about to open, so a refused request
+//! (a subscription out of scope, too many sockets) does not use the ticket up.
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
@@ -66,6 +68,35 @@ pub async fn issue(
     Ok((ticket, expires_at - now))
 }
 
+type Row = (String, String, String, i64, i64);
+
+async fn fetch(store: &EventStore, sql: &str, ticket: &str) -> Result<Option<Row>, StoreError> {
+    Ok(match store {
+        EventStore::Postgres(s) => {
+            sqlx::query_as(sql)
+                .bind(hash(ticket))
+                .fetch_optional(s.pool())
+                .await?
+        }
+        EventStore::Sqlite(s) => {
+            sqlx::query_as(sql)
+                .bind(hash(ticket))
+                .fetch_optional(s.pool())
+                .await?
+        }
+    })
+}
+
+/// Who `ticket` is for, without using it up: `None` when it is unknown, used or expired.
+///
+/// # Errors
+/// Storage failures, or a stored row that no longer makes an actor.
+pub async fn peek(store: &EventStore, ticket: &str) -> Result<Option<Redeemed>, StoreError> {
+    const PEEK: &str = "SELECT user_id, role, hostels, token_expires_at, expires_at \
+         FROM ws_tickets WHERE ticket_hash = $1";
+    decode(fetch(store, PEEK, ticket).await?)
+}
+
 /// Redeems `ticket`: `None` when it is unknown, used or expired.
 ///
 /// # Errors
@@ -73,21 +104,10 @@ pub async fn issue(
 pub async fn redeem(store: &EventStore, ticket: &str) -> Result<Option<Redeemed>, StoreError> {
     const REDEEM: &str = "DELETE FROM ws_tickets WHERE ticket_hash = $1 \
          RETURNING user_id, role, hostels, token_expires_at, expires_at";
-    type Row = (String, String, String, i64, i64);
-    let row: Option<Row> = match store {
-        EventStore::Postgres(s) => {
-            sqlx::query_as(REDEEM)
-                .bind(hash(ticket))
-                .fetch_optional(s.pool())
-                .await?
-        }
-        EventStore::Sqlite(s) => {
-            sqlx::query_as(REDEEM)
-                .bind(hash(ticket))
-                .fetch_optional(s.pool())
-                .await?
-        }
-    };
+    decode(fetch(store, REDEEM, ticket).await?)
+}
+
+fn decode(row: Option<Row>) -> Result<Option<Redeemed>, StoreError> {
     let Some((user_id, role, hostels, token_expires_at, expires_at)) = row else {
         return Ok(None);
     };
