@@ -50,7 +50,7 @@ const COLUMNS: [&str; 16] = [
     "filed_at",
     "updated_at",
     "photo_count",
-    "first_thumbnail",
+    "first_thumbnail_url",
 ];
 
 /// Parses RFC 4180 CSV (CRLF records, quoted fields with doubled quotes).

@@ -42,7 +42,7 @@ pub const HEADER: [&str; 16] = [
     "filed_at",
     "updated_at",
     "photo_count",
-    "first_thumbnail",
+    "first_thumbnail_url",
 ];
 
 /// Appends one cell: neutralised against formula evaluation, then quoted when it must be.
@@ -91,6 +91,7 @@ fn row_line(row: &ListRow) -> String {
     let filed_at = time(row.filed_at);
     let updated_at = time(row.updated_at);
     let photo_count = row.photo_count.to_string();
+    let thumbnail_url = super::list::thumbnail_url(row);
     line([
         row.id.as_str(),
         row.hostel.as_str(),
@@ -107,7 +108,7 @@ fn row_line(row: &ListRow) -> String {
         filed_at.as_str(),
         updated_at.as_str(),
         photo_count.as_str(),
-        row.first_thumbnail.as_deref().unwrap_or(""),
+        thumbnail_url.as_deref().unwrap_or(""),
     ])
 }
 

@@ -192,19 +192,24 @@ impl ListParams {
     }
 }
 
-/// A list row plus `first_thumbnail_url`: where the API serves the first photo's 320 px thumbnail,
-/// once the worker has rendered it (null before).
-fn with_thumbnail_url(row: &complaint_list::ListRow) -> Value {
-    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
-    let url = match (&row.first_photo_id, &row.first_thumbnail) {
-        (Some(photo), Some(_)) => json!(format!(
+/// Where the API serves the first photo's 320 px thumbnail, once the worker has rendered it.
+pub(super) fn thumbnail_url(row: &complaint_list::ListRow) -> Option<String> {
+    match (&row.first_photo_id, &row.first_thumbnail) {
+        (Some(photo), Some(_)) => Some(format!(
             "/v1/complaints/{}/photos/{photo}?size=thumb",
             row.id
         )),
-        _ => Value::Null,
-    };
+        _ => None,
+    }
+}
+
+/// A list row with `first_thumbnail_url` (null before the thumbnail is rendered) in place of the
+/// thumbnail's object key, which clients never see (they get the API's URL, as for every photo).
+fn with_thumbnail_url(row: &complaint_list::ListRow) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
-        map.insert("first_thumbnail_url".into(), url);
+        map.remove("first_thumbnail");
+        map.insert("first_thumbnail_url".into(), json!(thumbnail_url(row)));
     }
     value
 }
