@@ -91,7 +91,7 @@ pub(super) async fn changes(
         .iter()
         .filter(|e| from.is_none_or(|t| e.recorded_at > t) && to.is_none_or(|t| e.recorded_at <= t))
         .filter(|e| may_see_event(&actor, e))
-        .map(render_event)
+        .map(|e| render_event(&actor, e))
         .collect();
     let diff = field_diff(before.as_ref(), &after);
     Ok(Json(json!({

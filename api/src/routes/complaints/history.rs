@@ -47,7 +47,7 @@ pub(super) async fn history(
     let events: Vec<Value> = events
         .iter()
         .filter(|event| may_see_event(&actor, event))
-        .map(render_event)
+        .map(|event| render_event(&actor, event))
         .collect();
     Ok(Json(json!({ "complaint_id": id, "events": events })))
 }
@@ -62,10 +62,11 @@ fn is_internal_comment(event: &RecordedEvent) -> bool {
         && event.payload["CommentAdded"]["visibility"].as_str() != Some("public")
 }
 
-/// One event as the history shows it.
-pub(crate) fn render_event(event: &RecordedEvent) -> Value {
+/// One event as the history shows it to `actor`. A resident's view has no per-complaint `sequence`:
+/// with internal comments left out its numbers would have gaps where they were.
+pub(crate) fn render_event(actor: &Actor, event: &RecordedEvent) -> Value {
     let meta = &event.metadata;
-    json!({
+    let mut rendered = json!({
         "position": event.global_position,
         "sequence": event.sequence,
         "recorded_at": event.recorded_at,
@@ -76,5 +77,11 @@ pub(crate) fn render_event(event: &RecordedEvent) -> Value {
         "correlation_id": meta["correlation_id"],
         "causation_id": meta["causation_id"],
         "payload": event.payload,
-    })
+    });
+    if actor.role == Role::Resident {
+        if let Value::Object(map) = &mut rendered {
+            map.remove("sequence");
+        }
+    }
+    rendered
 }
