@@ -303,6 +303,11 @@ impl ComplaintEvent {
         }
     }
 
+    /// Whether residents never learn of it: a comment that is not public.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, ComplaintEvent::CommentAdded { visibility, .. } if *visibility != Visibility::Public)
+    }
+
     /// When it happened (the command time).
     pub fn at(&self) -> DateTime<Utc> {
         match self {

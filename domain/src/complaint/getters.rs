@@ -115,7 +115,7 @@ impl ComplaintState {
         self.filed_at
     }
 
-    /// When it last changed.
+    /// When it last changed, internal comments left out (residents never learn of those).
     pub fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
     }

@@ -121,7 +121,11 @@ pub struct ComplaintState {
 
 impl ComplaintState {
     fn fold(&mut self, event: ComplaintEvent) {
-        self.updated_at = event.at();
+        // `updated_at` is the last change everyone who sees the complaint sees: an internal comment
+        // does not move it, or the reporter could tell that one was written.
+        if !event.is_internal() {
+            self.updated_at = event.at();
+        }
         match event {
             ComplaintEvent::ComplaintFiled { .. } | ComplaintEvent::ResolutionConfirmed { .. } => {}
             ComplaintEvent::ComplaintTriaged {

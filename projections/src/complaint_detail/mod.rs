@@ -12,7 +12,7 @@ mod store;
 pub(crate) use store::{lite, pg};
 
 use chrono::{DateTime, Utc};
-use cms_domain::complaint::{Complaint, ComplaintEvent, Visibility};
+use cms_domain::complaint::{Complaint, ComplaintEvent};
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
@@ -40,10 +40,7 @@ pub struct TimelineEntry {
 impl TimelineEntry {
     /// The entry for `event` at `position`.
     pub fn of(position: i64, event: &ComplaintEvent) -> Self {
-        let internal = matches!(
-            event,
-            ComplaintEvent::CommentAdded { visibility, .. } if *visibility != Visibility::Public
-        );
+        let internal = event.is_internal();
         Self {
             position,
             event_type: event.stored_name().to_owned(),

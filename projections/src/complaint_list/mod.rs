@@ -161,7 +161,10 @@ pub fn fold(row: &mut Option<ListRow>, event: &LogEvent) -> Result<(), ApplyErro
     let Some(row) = row.as_mut() else {
         return Err(inconsistent("the complaint was never filed"));
     };
-    row.updated_at = at;
+    // As in the domain: an internal comment does not move `updated_at` (residents see it).
+    if !decoded.is_internal() {
+        row.updated_at = at;
+    }
     row.last_position = position;
     match decoded {
         ComplaintEvent::ComplaintFiled { .. } => {}
@@ -275,6 +278,32 @@ mod tests {
         assert_eq!(row.priority.as_deref(), Some("P2"));
         assert_eq!((row.priority_rank, row.status.as_str()), (2, "triaged"));
         assert_eq!(row.last_position, 2);
+    }
+
+    #[test]
+    fn an_internal_comment_does_not_move_updated_at() {
+        let mut row = None;
+        fold(&mut row, &filed()).unwrap();
+        let filed_at = row.as_ref().unwrap().updated_at;
+        let comment = |position: i64, visibility: &str, at: &str| {
+            event(
+                position,
+                "CommentAdded",
+                serde_json::json!({"CommentAdded": {
+                    "comment_id": "0190f1c2-0000-7000-8000-0000000000c1", "body": "Noted",
+                    "visibility": visibility, "by": "warden-w", "at": at}}),
+            )
+        };
+
+        fold(&mut row, &comment(2, "internal", "2026-11-26T12:00:00Z")).unwrap();
+        assert_eq!(row.as_ref().unwrap().updated_at, filed_at);
+        assert_eq!(row.as_ref().unwrap().last_position, 2);
+
+        fold(&mut row, &comment(3, "public", "2026-11-26T13:00:00Z")).unwrap();
+        assert_eq!(
+            row.as_ref().unwrap().updated_at.to_rfc3339(),
+            "2026-11-26T13:00:00+00:00"
+        );
     }
 
     #[test]

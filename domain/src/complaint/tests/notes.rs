@@ -187,3 +187,20 @@ fn rating_needs_a_resolution_resolved_or_closed_after_it() {
         Err(invalid(ActionKind::RateResolution, Status::Closed))
     );
 }
+
+#[test]
+fn an_internal_comment_does_not_move_updated_at_and_a_public_one_does() {
+    let filed = filed();
+    let filed_at = filed.state().updated_at();
+
+    let noted = filed.then(warden(), comment(1, Visibility::Internal));
+    assert_eq!(
+        noted.state().updated_at(),
+        filed_at,
+        "the reporter must not learn that an internal note was written"
+    );
+
+    let answered = noted.then(warden(), comment(2, Visibility::Public));
+    assert_eq!(answered.state().updated_at(), t(answered.clock));
+    assert!(answered.state().updated_at() > filed_at);
+}
