@@ -382,3 +382,30 @@ async fn serve_renders_uploaded_photos_with_its_embedded_thumbnail_worker() {
         .join(format!("objects/photos/{chair}/{photo}/thumb-320.jpg"))
         .is_file());
 }
+
+#[test]
+fn cms_photos_sweep_reports_what_it_found_and_refuses_a_short_grace_period() {
+    // Arrange: the embedded default (SQLite, local folder) with one orphaned upload folder.
+    let data = tempfile::tempdir().unwrap();
+    let folder = data.path().join(
+        "objects/photos/0190f1c2-0000-7000-8000-000000000001/0190f1c2-0000-7000-8000-0000000000a1",
+    );
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("upload"), b"never attached").unwrap();
+
+    // Act
+    let short = cms(data.path())
+        .args(["photos", "sweep", "--older-than-hours", "1"])
+        .output()
+        .unwrap();
+    let dry = run_ok(data.path(), &["photos", "sweep", "--dry-run"]);
+
+    // Assert: the folder is recent (just written), so nothing would go, and it is still there.
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 2 hours"));
+    assert!(
+        dry.contains("photo folders: 1 (0 attached, 1 unattached but recent, 0 orphaned); would delete 0 objects"),
+        "{dry}"
+    );
+    assert!(folder.join("upload").exists());
+}

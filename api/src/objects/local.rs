@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
 
-use super::{check_key, ObjectBody, ObjectError, ObjectStore, Presigned, Put};
+use super::{check_key, ObjectBody, ObjectError, ObjectInfo, ObjectStore, Presigned, Put};
 
 /// Chunk size when streaming a file.
 const CHUNK: usize = 64 * 1024;
@@ -114,6 +114,52 @@ impl ObjectStore for LocalFolder {
         }))
     }
 
+    async fn list_tree(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectError> {
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        let root = self.path(&prefix)?;
+        tokio::task::spawn_blocking(move || -> Result<Vec<ObjectInfo>, ObjectError> {
+            let mut found = Vec::new();
+            let mut folders = vec![(root, prefix)];
+            while let Some((folder, key)) = folders.pop() {
+                let entries = match std::fs::read_dir(&folder) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                for entry in entries {
+                    let entry = entry?;
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    // Temporary files of writes in flight start with a dot.
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    let meta = entry.metadata()?;
+                    let child = format!("{key}/{name}");
+                    if meta.is_dir() {
+                        folders.push((entry.path(), child));
+                    } else if meta.is_file() {
+                        found.push(ObjectInfo {
+                            key: child,
+                            modified: meta.modified()?.into(),
+                        });
+                    }
+                }
+            }
+            found.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(found)
+        })
+        .await
+        .map_err(|e| ObjectError::Io(std::io::Error::other(e)))?
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn presign_get(
         &self,
         key: &str,
@@ -215,5 +261,34 @@ mod tests {
                 "{key:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_tree_lists_every_object_below_a_folder_and_a_delete_removes_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalFolder::new(dir.path().join("objects"));
+        for key in ["p/a/1", "p/a/2", "p/b/c/3", "q/4"] {
+            store.put_if_absent(key, key.as_bytes()).await.unwrap();
+        }
+        // A write in flight (a dot file) is not an object.
+        std::fs::write(dir.path().join("objects/p/a/.tmp123"), b"half").unwrap();
+
+        let tree = store.list_tree("p/").await.unwrap();
+        let keys: Vec<&str> = tree.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, ["p/a/1", "p/a/2", "p/b/c/3"]);
+        let now = chrono::Utc::now();
+        assert!(tree
+            .iter()
+            .all(|o| (now - o.modified).num_seconds().abs() < 60));
+        assert!(store.list_tree("none/").await.unwrap().is_empty());
+
+        store.delete("p/a/1").await.unwrap();
+        store.delete("p/a/1").await.unwrap();
+        assert_eq!(store.get("p/a/1").await.unwrap(), None);
+        assert_eq!(store.list("p/a/").await.unwrap(), ["p/a/2"]);
+        assert!(matches!(
+            store.delete("../x").await,
+            Err(ObjectError::InvalidKey(_))
+        ));
     }
 }

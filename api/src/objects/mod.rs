@@ -1,5 +1,7 @@
 //! The object store: immutable blobs under slash-separated keys, written once (put-if-absent), read
-//! back whole or as a stream, and (on S3) handed out as short-lived presigned URLs. Two
+//! back whole or as a stream, and (on S3) handed out as short-lived presigned URLs. Objects are never
+//! replaced; the only deletes are the photo sweep's, of uploads no complaint ever attached
+//! (`crate::photos::sweep`). Two
 //! implementations: [`LocalFolder`] (the embedded default, `<data_dir>/objects`) and [`S3Store`]
 //! (aws-sdk-s3 against any S3-compatible endpoint). The audit sealer copies signed checkpoints here
 //! (docs/adr/0007); photos, their thumbnails and their upload intents live here too (docs/adr/0010).
@@ -32,6 +34,15 @@ pub enum ObjectError {
     /// service's error code, never credentials).
     #[error("object store: {0}")]
     Remote(String),
+}
+
+/// One stored object, as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Its key.
+    pub key: String,
+    /// When it was written.
+    pub modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// What a put did.
@@ -103,6 +114,20 @@ pub trait ObjectStore: Debug + Send + Sync {
     /// # Errors
     /// An invalid prefix or I/O.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError>;
+
+    /// Every object under `prefix` (a "folder" ending in `/`) at any depth, with when it was
+    /// written, sorted by key (so a folder's objects are next to each other).
+    ///
+    /// # Errors
+    /// An invalid prefix or I/O.
+    async fn list_tree(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectError>;
+
+    /// Removes the object under `key`; nothing to do when there is none. Only the photo sweep
+    /// deletes, and only what no complaint refers to.
+    ///
+    /// # Errors
+    /// An invalid key or I/O.
+    async fn delete(&self, key: &str) -> Result<(), ObjectError>;
 
     /// A GET of `key` that a client may send directly for `ttl`, when the store can sign one
     /// (S3); `None` when objects must be streamed through the API (a local folder).

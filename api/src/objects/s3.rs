@@ -15,7 +15,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
-use super::{check_key, ObjectBody, ObjectError, ObjectStore, Presigned, Put};
+use super::{check_key, ObjectBody, ObjectError, ObjectInfo, ObjectStore, Presigned, Put};
 use crate::config::Secret;
 
 /// Where and how to reach the bucket.
@@ -313,6 +313,55 @@ impl ObjectStore for S3Store {
         }
         keys.sort();
         Ok(keys)
+    }
+
+    async fn list_tree(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectError> {
+        let folder = prefix.trim_end_matches('/');
+        check_key(folder)?;
+        let prefix = format!("{folder}/");
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| remote("ListObjectsV2", &prefix, &e))?;
+            for object in page.contents() {
+                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
+                    continue;
+                };
+                let modified =
+                    chrono::DateTime::from_timestamp(modified.secs(), modified.subsec_nanos())
+                        .unwrap_or_default();
+                found.push(ObjectInfo {
+                    key: key.to_owned(),
+                    modified,
+                });
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| remote("DeleteObject", key, &e))?;
+        Ok(())
     }
 
     async fn presign_get(

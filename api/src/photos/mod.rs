@@ -9,6 +9,7 @@
 
 pub mod jobs;
 pub mod render;
+pub mod sweep;
 pub mod worker;
 
 use cms_domain::complaint::ThumbnailSize;

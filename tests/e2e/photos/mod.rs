@@ -4,6 +4,7 @@
 
 mod hostile;
 mod s3;
+mod sweep;
 mod upload;
 mod worker;
 

@@ -114,8 +114,23 @@ async fn photos_the_s3_store_keeps_the_object_store_contract() {
         ["a/b/1.json", "a/b/2.json"]
     );
     assert!(store.list("none/").await.unwrap().is_empty());
+    let tree = store.list_tree("a/").await.unwrap();
+    let keys: Vec<&str> = tree.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["a/b/1.json", "a/b/2.json", "a/b/c/3.json"]);
+    let now = chrono::Utc::now();
+    assert!(tree
+        .iter()
+        .all(|o| (now - o.modified).num_seconds().abs() < 60));
+    store.delete("a/b/2.json").await.unwrap();
+    store.delete("a/b/2.json").await.unwrap(); // gone already: nothing to do
+    assert_eq!(store.get("a/b/2.json").await.unwrap(), None);
+    assert_eq!(store.list("a/b/").await.unwrap(), ["a/b/1.json"]);
     assert!(matches!(
         store.get("../x").await,
+        Err(ObjectError::InvalidKey(_))
+    ));
+    assert!(matches!(
+        store.delete("../x").await,
         Err(ObjectError::InvalidKey(_))
     ));
     // The credentials are never in the Debug output.

@@ -24,6 +24,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::executor::Outcome;
 use crate::objects::ObjectError;
+use crate::photos::sweep::COMPLETE_WITHIN;
 use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
 use crate::routes::command::{CommandHeaders, CommandResponse};
 use crate::routes::complaints::load_visible;
@@ -212,6 +213,7 @@ fn mismatch(message: String) -> ApiError {
         (status = 200, description = "already attached"),
         (status = 404, description = "no such upload for this caller"),
         (status = 409, description = "nothing uploaded yet"),
+        (status = 410, description = "`upload_expired`: more than an hour after the upload URL expired"),
         (status = 422, description = "the object differs from the declaration (size, type or checksum)")
     )
 )]
@@ -236,6 +238,16 @@ pub(super) async fn complete_upload(
     let intent: Intent = serde_json::from_slice(&intent).map_err(ApiError::internal)?;
     if intent.by != actor.id {
         return Err(not_found());
+    }
+    // Past this an unattached upload may be swept away (`cms photos sweep`): it cannot be completed.
+    let deadline =
+        intent.expires_at + chrono::Duration::from_std(COMPLETE_WITHIN).unwrap_or_default();
+    if Utc::now() > deadline {
+        return Err(ApiError::new(
+            axum::http::StatusCode::GONE,
+            "upload_expired",
+            "this upload can no longer be completed (an hour after its URL expired); request a new one",
+        ));
     }
     let key = keys::upload(id, photo_id);
     let size = state
