@@ -48,16 +48,26 @@ async fn a_photo_gets_thumbnails_that_the_list_and_detail_show(backend: Backend)
         assert_eq!(served.headers["content-type"], "image/jpeg", "{size}");
         assert_eq!(assert_clean_jpeg(&served.bytes), expected, "{size}");
     }
-    let detail = app
-        .get(&format!("/v1/complaints/{complaint}"), &reporter)
-        .await;
-    assert_eq!(
-        detail.body["photos"][0]["thumbnails"]
+    // The detail is a projection too: the worker's ThumbnailGenerated reaches it shortly after the
+    // photo list (which folds the log) shows the photo ready.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let detail = app
+            .get(&format!("/v1/complaints/{complaint}"), &reporter)
+            .await;
+        let thumbnails = detail.body["photos"][0]["thumbnails"]
             .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+            .map_or(0, Vec::len);
+        if thumbnails == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the detail never showed both thumbnails: {:?}",
+            detail.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // The list is a projection: it catches up with the ThumbnailGenerated event.
     let warden = app.token(Role::Warden, "warden-w", &[HOSTEL]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
