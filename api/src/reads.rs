@@ -41,8 +41,10 @@ pub use crate::metrics::names::{READS_FALLBACK, READS_REPLICA, REPLICA_LAG_SECON
 /// One hot standby.
 #[derive(Debug)]
 struct Replica {
-    /// Its URL with any password replaced, for logs and `/readyz`.
+    /// Its URL with any password replaced, for logs.
     name: String,
+    /// `replica N (host:port)`, for `/readyz`.
+    endpoint: String,
     pool: MeteredPgPool,
     /// Left out until then after a failure.
     down_until: Mutex<Option<Instant>>,
@@ -111,8 +113,11 @@ impl Fallback {
 /// How far one replica is behind the primary (`/readyz`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaLag {
-    /// The replica's URL, password redacted.
+    /// The replica's URL, password redacted (for logs).
     pub name: String,
+    /// `replica N (host:port)`, N its index in `CMS_DATABASE_READ_URLS`: what the unauthenticated
+    /// `/readyz` shows (no user or database name).
+    pub endpoint: String,
     /// Seconds since the last replayed transaction, 0 when everything received is replayed; `None`
     /// when the replica could not be asked.
     pub seconds: Option<f64>,
@@ -148,8 +153,14 @@ impl Reads {
         }
         let replicas = urls
             .iter()
-            .map(|url| {
+            .enumerate()
+            .map(|(index, url)| {
                 let options: PgConnectOptions = url.expose().parse()?;
+                let endpoint = format!(
+                    "replica {index} ({}:{})",
+                    options.get_host(),
+                    options.get_port()
+                );
                 let pool = MeteredPool::new(
                     PgPoolOptions::new()
                         .max_connections(max_connections.max(1))
@@ -159,6 +170,7 @@ impl Reads {
                 );
                 Ok(Replica {
                     name: redact_url(url.expose()),
+                    endpoint,
                     pool,
                     down_until: Mutex::new(None),
                 })
@@ -259,6 +271,7 @@ impl Reads {
             }
             out.push(ReplicaLag {
                 name: replica.name.clone(),
+                endpoint: replica.endpoint.clone(),
                 seconds: seconds.ok(),
                 events,
             });

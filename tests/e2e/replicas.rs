@@ -93,6 +93,9 @@ async fn reads_on_a_hot_standby_honour_the_token_and_fall_back_when_it_stops() {
         .unwrap()
         .to_owned();
     assert!(replicas.starts_with("ok: "), "{replicas}");
+    // `/readyz` answers anyone: the replica's address, never its URL (user, database name).
+    assert!(replicas.contains("replica 0 ("), "{replicas}");
+    assert!(!replicas.contains("postgres"), "{replicas}");
 
     // Act: the standby crashes; reads go on.
     cluster.stop_standby();

@@ -39,7 +39,8 @@ async fn healthz() -> Json<HealthResponse> {
     })
 }
 
-/// Each replica's lag, e.g. `ok: replica-a 0.0 s / 0 events` or `degraded: replica-b unreachable`.
+/// Each replica's lag, e.g. `ok: replica 0 (db-2:5432) 0.0 s / 0 events` or `degraded: replica 1
+/// (db-3:5432) unreachable`. No URL: `/readyz` answers anyone, so user and database names stay out.
 async fn replicas(reads: &crate::reads::Reads) -> String {
     let mut degraded = false;
     let parts: Vec<String> = reads
@@ -49,11 +50,11 @@ async fn replicas(reads: &crate::reads::Reads) -> String {
         .map(|lag| match (lag.seconds, lag.events) {
             (Some(seconds), Some(events)) => {
                 degraded |= seconds > REPLICA_LAG_DEGRADED.as_secs_f64();
-                format!("{} {seconds:.1} s / {events} events", lag.name)
+                format!("{} {seconds:.1} s / {events} events", lag.endpoint)
             }
             _ => {
                 degraded = true;
-                format!("{} unreachable", lag.name)
+                format!("{} unreachable", lag.endpoint)
             }
         })
         .collect();
