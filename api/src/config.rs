@@ -279,7 +279,7 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub ws_queue: u64,
 
-    /// Open WebSockets per user and instance.
+    /// Open WebSockets per user, across every instance.
     #[arg(long, global = true, env = "CMS_WS_MAX_SOCKETS_PER_USER", default_value_t = 8,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub ws_max_sockets_per_user: u64,
@@ -602,6 +602,7 @@ impl Settings {
             max_catchup: self.ws_max_catchup,
             queue: size(self.ws_queue),
             max_sockets_per_user: size(self.ws_max_sockets_per_user),
+            session_ttl: crate::fanout::GatewayConfig::default().session_ttl,
             max_message_bytes: size(self.ws_max_message_bytes),
             ping_interval: Duration::from_secs(self.ws_ping_secs),
             send_timeout: Duration::from_secs(self.ws_send_timeout_secs),

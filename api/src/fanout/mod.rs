@@ -70,6 +70,7 @@ impl Fanout {
         let hub = Hub::spawn(bus.clone(), store.clone(), head);
         let gateway =
             Arc::new(Gateway::new(store.clone(), hub, options.gateway).with_bus(bus.clone()));
+        gateway.spawn_session_heartbeat();
         Ok(Self {
             bus,
             gateway,

@@ -234,7 +234,7 @@ async fn connect(
             format!("GET /v1/ws must be a WebSocket upgrade request: {rejection}"),
         )
     })?;
-    let slot = gateway.take_slot(&actor).ok_or_else(|| {
+    let slot = gateway.take_slot(&actor).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_sockets",

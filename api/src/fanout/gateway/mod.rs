@@ -6,6 +6,7 @@
 //! they reported, never internal comments and never hostel events; staff, wardens and services see
 //! events of hostels in their scope; admins and auditors see everything.
 
+mod sessions;
 pub mod socket;
 pub mod ticket;
 
@@ -19,7 +20,7 @@ use cms_domain::ids::HostelId;
 use super::event::BusEvent;
 use super::hub::Hub;
 use super::resolver::Resolver;
-use crate::store::EventStore;
+use crate::store::{EventStore, StoreError};
 
 pub use crate::metrics::names::{
     WS_CONNECTIONS_OPEN as WS_SOCKETS, WS_SLOW_CLIENT_DISCONNECTS as WS_SLOW_CLOSED,
@@ -37,8 +38,11 @@ pub struct GatewayConfig {
     pub max_catchup: i64,
     /// A socket's queue of live events; when it is full the socket is told to resync and closed.
     pub queue: usize,
-    /// Open sockets per user and instance.
+    /// Open sockets per user, counted across every instance (`ws_sessions`).
     pub max_sockets_per_user: usize,
+    /// How long an open socket's session row counts without being extended: the sockets of an
+    /// instance that died stop counting after at most this long.
+    pub session_ttl: Duration,
     /// Largest inbound message (and frame).
     pub max_message_bytes: usize,
     /// The server pings this often; a socket silent for three intervals is closed.
@@ -55,6 +59,7 @@ impl Default for GatewayConfig {
             max_catchup: 10_000,
             queue: 1024,
             max_sockets_per_user: 8,
+            session_ttl: Duration::from_secs(60),
             max_message_bytes: 4096,
             ping_interval: Duration::from_secs(20),
             send_timeout: Duration::from_secs(10),
@@ -70,6 +75,8 @@ pub struct Gateway {
     pub(crate) hub: Arc<Hub>,
     pub(crate) config: GatewayConfig,
     sockets: Mutex<HashMap<String, usize>>,
+    /// Every instance's open sockets, for the per-user limit.
+    sessions: sessions::Sessions,
     /// The bus the hub follows, for `/readyz`.
     bus: Option<crate::fanout::Bus>,
     /// Set when the server shuts down: every socket closes with 1001 (going away).
@@ -81,6 +88,12 @@ impl Gateway {
     pub fn new(store: EventStore, hub: Arc<Hub>, config: GatewayConfig) -> Self {
         Self {
             resolver: Resolver::new(store.clone()),
+            sessions: sessions::Sessions::new(
+                store.clone(),
+                sessions::SessionsConfig {
+                    ttl: config.session_ttl,
+                },
+            ),
             store,
             hub,
             config,
@@ -130,19 +143,49 @@ impl Gateway {
     }
 
     /// Takes one of the user's socket slots, or `None` when they have all.
-    pub(crate) fn take_slot(self: &Arc<Self>, actor: &Actor) -> Option<Slot> {
+    pub(crate) async fn take_slot(
+        self: &Arc<Self>,
+        actor: &Actor,
+    ) -> Result<Option<Slot>, StoreError> {
         let key = user_key(actor);
-        let mut sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
-        let open = sockets.entry(key.clone()).or_insert(0);
-        if *open >= self.config.max_sockets_per_user {
-            return None;
+        let max = self.config.max_sockets_per_user;
+        // This instance alone at the limit: no need to ask the database.
+        if self.sockets_of(actor) >= max {
+            return Ok(None);
         }
-        *open += 1;
+        let Some(session) = self.sessions.open(&key, max).await? else {
+            return Ok(None);
+        };
+        *self
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_insert(0) += 1;
         metrics::gauge!(WS_SOCKETS).increment(1.0);
-        Some(Slot {
+        Ok(Some(Slot {
             gateway: self.clone(),
             key,
-        })
+            session,
+        }))
+    }
+
+    /// Keeps this instance's session rows alive (and purges expired ones) until the gateway is
+    /// dropped.
+    pub(crate) fn spawn_session_heartbeat(self: &Arc<Self>) {
+        let gateway = Arc::downgrade(self);
+        let every = self.sessions.config().ttl / 3;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(gateway) = gateway.upgrade() else {
+                    return;
+                };
+                if let Err(error) = gateway.sessions.heartbeat().await {
+                    tracing::warn!(%error, "websocket sessions: cannot extend this instance's rows");
+                }
+            }
+        });
     }
 
     /// Whether `origin` may open a socket on a request for `host`.
@@ -168,11 +211,12 @@ fn user_key(actor: &Actor) -> String {
     format!("{}:{}", actor.role, actor.id)
 }
 
-/// One open socket's place in the per-user count; released on drop.
+/// One open socket's place in the per-user count (here and in `ws_sessions`); released on drop.
 #[derive(Debug)]
 pub struct Slot {
     gateway: Arc<Gateway>,
     key: String,
+    session: String,
 }
 
 impl Drop for Slot {
@@ -189,6 +233,16 @@ impl Drop for Slot {
             }
         }
         metrics::gauge!(WS_SOCKETS).decrement(1.0);
+        // The row goes now if a runtime is there to delete it; else it expires within a TTL.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let gateway = self.gateway.clone();
+            let session = std::mem::take(&mut self.session);
+            runtime.spawn(async move {
+                if let Err(error) = gateway.sessions.close(&session).await {
+                    tracing::warn!(%error, "websocket sessions: cannot delete a closed socket's row");
+                }
+            });
+        }
     }
 }
 
