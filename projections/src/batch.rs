@@ -10,7 +10,7 @@ use crate::Applied;
 
 /// The most rows one multi-row statement writes; keeps the bound parameters (rows × columns) under
 /// SQLite's limit of 32,766 and PostgreSQL's of 65,535.
-pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// The aggregate ids of the events of `events` that `concerns` selects, each once, oldest first.
 pub(crate) fn ids(events: &[LogEvent], concerns: impl Fn(&LogEvent) -> bool) -> Vec<&str> {
@@ -24,16 +24,56 @@ pub(crate) fn ids(events: &[LogEvent], concerns: impl Fn(&LogEvent) -> bool) -> 
 }
 
 /// The ids as one JSON array, the single parameter of a batch load; [`ids_sql`] expands it.
-pub(crate) fn ids_json(ids: &[&str]) -> String {
+fn ids_json(ids: &[&str]) -> String {
     serde_json::Value::from(ids.to_vec()).to_string()
 }
 
 /// A subquery yielding the ids of the JSON array bound as `$1`, for `WHERE id IN (...)`.
-pub(crate) const fn ids_sql(postgres: bool) -> &'static str {
+const fn ids_sql(postgres: bool) -> &'static str {
     if postgres {
         "SELECT jsonb_array_elements_text($1::jsonb)"
     } else {
         "SELECT value FROM json_each($1)"
+    }
+}
+
+crate::for_each_backend! {
+    /// The rows of `select` (`SELECT <columns> FROM <table>`) whose `id` is one of `ids`, in one
+    /// query.
+    pub(crate) async fn load<R>(
+        conn: &mut Conn,
+        select: &str,
+        ids: &[&str],
+    ) -> Result<Vec<R>, sqlx::Error>
+    where
+        R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{select} WHERE id IN ({})", ids_sql(PG));
+        sqlx::query_as::<Db, R>(&sql)
+            .bind(ids_json(ids))
+            .fetch_all(&mut *conn)
+            .await
+    }
+
+    /// Writes `rows` as `<insert> VALUES (..), (..) <tail>`, [`ROWS_PER_STATEMENT`] rows per
+    /// statement; `bind` pushes one row's values in the insert's column order.
+    pub(crate) async fn insert<'a, T>(
+        conn: &mut Conn,
+        insert: &str,
+        tail: &str,
+        rows: &'a [T],
+        mut bind: impl FnMut(sqlx::query_builder::Separated<'_, 'a, Db, &'static str>, &'a T),
+    ) -> Result<(), sqlx::Error> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut statement = sqlx::QueryBuilder::<Db>::new(insert);
+            statement.push_values(chunk, &mut bind);
+            statement.push(tail);
+            statement.build().execute(&mut *conn).await?;
+        }
+        Ok(())
     }
 }
 

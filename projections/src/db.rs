@@ -25,7 +25,7 @@ pub enum ReadDb {
 /// is the sqlx database type, `Conn` its connection, and `LOCK_ROW` the row-lock clause a projector
 /// appends to its checkpoint read (`FOR UPDATE SKIP LOCKED` on PostgreSQL; nothing on SQLite, whose
 /// `BEGIN IMMEDIATE` already excludes every other writer), and `PG` whether it is PostgreSQL (for the
-/// few expressions whose dialects differ). `log_b`, `checkpoint_b`, `runner_b`, `list_b`, `detail_b`,
+/// few expressions whose dialects differ). `batch_b`, `log_b`, `checkpoint_b`, `runner_b`, `list_b`, `detail_b`,
 /// `dash_b` and `counts_b` name the same backend's module of the log, the checkpoints and each read model.
 #[macro_export]
 #[doc(hidden)]
@@ -36,7 +36,7 @@ macro_rules! for_each_backend {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
-            use $crate::{checkpoint::pg as checkpoint_b, complaint_detail::pg as detail_b, complaint_list::pg as list_b, dashboard::pg as dash_b, event_counts::pg as counts_b, log::pg as log_b, runner::pg as runner_b};
+            use $crate::{batch::pg as batch_b, checkpoint::pg as checkpoint_b, complaint_detail::pg as detail_b, complaint_list::pg as list_b, dashboard::pg as dash_b, event_counts::pg as counts_b, log::pg as log_b, runner::pg as runner_b};
             pub(crate) type Db = sqlx::Postgres;
             pub(crate) type Conn = sqlx::PgConnection;
             pub(crate) const LOCK_ROW: &str = " FOR UPDATE SKIP LOCKED";
@@ -49,7 +49,7 @@ macro_rules! for_each_backend {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
-            use $crate::{checkpoint::lite as checkpoint_b, complaint_detail::lite as detail_b, complaint_list::lite as list_b, dashboard::lite as dash_b, event_counts::lite as counts_b, log::lite as log_b, runner::lite as runner_b};
+            use $crate::{batch::lite as batch_b, checkpoint::lite as checkpoint_b, complaint_detail::lite as detail_b, complaint_list::lite as list_b, dashboard::lite as dash_b, event_counts::lite as counts_b, log::lite as log_b, runner::lite as runner_b};
             pub(crate) type Db = sqlx::Sqlite;
             pub(crate) type Conn = sqlx::SqliteConnection;
             pub(crate) const LOCK_ROW: &str = "";

@@ -23,12 +23,6 @@ pub struct EventCount {
 }
 
 crate::for_each_backend! {
-    /// Empties the read model (inside a rebuild's transaction).
-    pub(crate) async fn clear(conn: &mut Conn) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>("DELETE FROM event_counts").execute(&mut *conn).await?;
-        Ok(())
-    }
-
     /// Counts `events` (contiguous, after `checkpoint`); nothing here can fail on an event.
     pub(crate) async fn apply(
         conn: &mut Conn,

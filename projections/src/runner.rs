@@ -191,13 +191,6 @@ async fn listen(pool: &MeteredPgPool) -> Result<sqlx::postgres::PgListener, sqlx
     Ok(listener)
 }
 
-/// Follows the log for `projection` until the task is dropped or aborted. Storage errors are logged
-/// and retried after a pause; a failed projection waits (a rebuild restarts it).
-pub async fn run(db: ReadDb, projection: Projection, config: RunnerConfig) {
-    let (_keep, stop) = watch::channel(false);
-    run_until(db, projection, config, stop).await;
-}
-
 /// Waits up to `pause` unless `stop` turns true first; returns whether to stop.
 async fn pause_or_stop(stop: &mut watch::Receiver<bool>, pause: impl std::future::Future) -> bool {
     tokio::pin!(pause);
@@ -213,10 +206,11 @@ async fn pause_or_stop(stop: &mut watch::Receiver<bool>, pause: impl std::future
     *stop.borrow()
 }
 
-/// [`run`] until `stop` turns true: a step (one batch, one transaction) in progress is finished and
-/// committed first, and nothing new is started, so a shutdown flushes the batch instead of rolling
-/// it back.
-pub async fn run_until(
+/// Follows the log for `projection` until `stop` turns true. Storage errors are logged and retried
+/// after a pause; a failed projection waits (a rebuild restarts it). On stop, a step (one batch, one
+/// transaction) in progress is finished and committed first and nothing new is started, so a
+/// shutdown flushes the batch instead of rolling it back.
+pub async fn run(
     db: ReadDb,
     projection: Projection,
     config: RunnerConfig,
@@ -344,9 +338,7 @@ pub fn spawn(db: &ReadDb, config: RunnerConfig) -> Projectors {
         .into_iter()
         .map(|projection| {
             let span = tracing::info_span!("projector", projection = projection.name());
-            tokio::spawn(
-                run_until(db.clone(), projection, config, stopping.clone()).instrument(span),
-            )
+            tokio::spawn(run(db.clone(), projection, config, stopping.clone()).instrument(span))
         })
         .collect();
     Projectors { tasks, stop }

@@ -16,7 +16,7 @@ use cms_domain::complaint::{Complaint, ComplaintEvent};
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use crate::complaint_list::{decode, ApplyError, AGGREGATE_TYPE};
+use crate::complaint_list::{decode, ApplyError};
 use crate::db::ReadDb;
 use crate::log::LogEvent;
 use crate::Projection;
@@ -135,9 +135,4 @@ pub async fn get(db: &ReadDb, id: &str) -> Result<Detail, sqlx::Error> {
             })
         }
     }
-}
-
-/// Whether `event` belongs to this read model.
-fn concerns(event: &LogEvent) -> bool {
-    event.aggregate_type == AGGREGATE_TYPE
 }

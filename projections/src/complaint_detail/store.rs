@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::{concerns, fold, DetailRow, TimelineEntry};
+use super::{fold, DetailRow, TimelineEntry};
 use crate::batch;
+use crate::complaint_list::concerns;
 use crate::log::LogEvent;
 use crate::Applied;
 
@@ -79,17 +80,8 @@ crate::for_each_backend! {
         conn: &mut Conn,
         ids: &[&str],
     ) -> Result<HashMap<String, DetailRow>, sqlx::Error> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
-            "SELECT id, state, timeline, last_position FROM complaint_detail WHERE id IN ({})",
-            batch::ids_sql(PG)
-        );
-        let stored = sqlx::query_as::<Db, Stored>(&sql)
-            .bind(batch::ids_json(ids))
-            .fetch_all(&mut *conn)
-            .await?;
+        let select = "SELECT id, state, timeline, last_position FROM complaint_detail";
+        let stored: Vec<Stored> = batch_b::load(conn, select, ids).await?;
         stored
             .into_iter()
             .map(|stored| decode(stored).map(|row| (row.id.clone(), row)))
@@ -98,28 +90,17 @@ crate::for_each_backend! {
 
     /// Writes `rows` (distinct complaints), a few hundred per statement.
     async fn upsert(conn: &mut Conn, rows: &[DetailRow]) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
-            let encoded = chunk.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT);
-            insert.push_values(encoded, |mut values, row| {
-                values
-                    .push_bind(row.id)
-                    .push_bind(row.hostel)
-                    .push_bind(row.reporter)
-                    .push_bind(row.state)
-                    .push_bind(row.timeline)
-                    .push_bind(row.last_position);
-            });
-            insert.push(ON_CONFLICT);
-            insert.build().execute(&mut *conn).await?;
-        }
-        Ok(())
-    }
-
-    /// Empties the read model (inside a rebuild's transaction).
-    pub(crate) async fn clear(conn: &mut Conn) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>("DELETE FROM complaint_detail").execute(&mut *conn).await?;
-        Ok(())
+        let encoded = rows.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+        batch_b::insert(conn, INSERT, ON_CONFLICT, &encoded, |mut values, row| {
+            values
+                .push_bind(&row.id)
+                .push_bind(&row.hostel)
+                .push_bind(&row.reporter)
+                .push_bind(&row.state)
+                .push_bind(&row.timeline)
+                .push_bind(row.last_position);
+        })
+        .await
     }
 
     /// Applies `events` (contiguous, after `checkpoint`) in order, stopping at the first one that

@@ -21,6 +21,11 @@ use crate::log::LogEvent;
 /// The aggregate type whose events this projection reads.
 pub const AGGREGATE_TYPE: &str = "Complaint";
 
+/// Whether `event` is a complaint's (what the per-complaint read models fold).
+pub(crate) fn concerns(event: &LogEvent) -> bool {
+    event.aggregate_type == AGGREGATE_TYPE
+}
+
 /// One complaint as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ListRow {

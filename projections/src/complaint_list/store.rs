@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{fold, ListRow, AGGREGATE_TYPE};
+use super::{concerns, fold, ListRow};
 use crate::batch;
 use crate::log::LogEvent;
 use crate::Applied;
@@ -31,53 +31,36 @@ const ON_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET \
 crate::for_each_backend! {
     /// The stored rows of complaints `ids`, by id (one query).
     async fn load(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, ListRow>, sqlx::Error> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!("SELECT {COLUMNS} FROM complaint_list WHERE id IN ({})", batch::ids_sql(PG));
-        let rows = sqlx::query_as::<Db, ListRow>(&sql)
-            .bind(batch::ids_json(ids))
-            .fetch_all(&mut *conn)
-            .await?;
+        let select = format!("SELECT {COLUMNS} FROM complaint_list");
+        let rows: Vec<ListRow> = batch_b::load(conn, &select, ids).await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 
     /// Writes `rows` (distinct complaints), a few hundred per statement.
     async fn upsert(conn: &mut Conn, rows: &[ListRow]) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
-            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT);
-            insert.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(&row.id)
-                    .push_bind(&row.hostel)
-                    .push_bind(&row.wing)
-                    .push_bind(&row.room)
-                    .push_bind(&row.category)
-                    .push_bind(&row.severity)
-                    .push_bind(&row.priority)
-                    .push_bind(row.priority_rank)
-                    .push_bind(&row.status)
-                    .push_bind(&row.assignee)
-                    .push_bind(&row.reporter)
-                    .push_bind(&row.title)
-                    .push_bind(&row.description)
-                    .push_bind(row.filed_at)
-                    .push_bind(row.updated_at)
-                    .push_bind(row.photo_count)
-                    .push_bind(&row.first_photo_id)
-                    .push_bind(&row.first_thumbnail)
-                    .push_bind(row.last_position);
-            });
-            insert.push(ON_CONFLICT);
-            insert.build().execute(&mut *conn).await?;
-        }
-        Ok(())
-    }
-
-    /// Empties the read model (inside a rebuild's transaction).
-    pub(crate) async fn clear(conn: &mut Conn) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>("DELETE FROM complaint_list").execute(&mut *conn).await?;
-        Ok(())
+        batch_b::insert(conn, INSERT, ON_CONFLICT, rows, |mut values, row| {
+            values
+                .push_bind(&row.id)
+                .push_bind(&row.hostel)
+                .push_bind(&row.wing)
+                .push_bind(&row.room)
+                .push_bind(&row.category)
+                .push_bind(&row.severity)
+                .push_bind(&row.priority)
+                .push_bind(row.priority_rank)
+                .push_bind(&row.status)
+                .push_bind(&row.assignee)
+                .push_bind(&row.reporter)
+                .push_bind(&row.title)
+                .push_bind(&row.description)
+                .push_bind(row.filed_at)
+                .push_bind(row.updated_at)
+                .push_bind(row.photo_count)
+                .push_bind(&row.first_photo_id)
+                .push_bind(&row.first_thumbnail)
+                .push_bind(row.last_position);
+        })
+        .await
     }
 
     /// Applies `events` (contiguous, after `checkpoint`) in order, stopping at the first one that
@@ -92,9 +75,4 @@ crate::for_each_backend! {
         upsert(conn, &folded.rows).await?;
         Ok(folded.applied)
     }
-}
-
-/// Whether `event` belongs to this read model.
-fn concerns(event: &LogEvent) -> bool {
-    event.aggregate_type == AGGREGATE_TYPE
 }

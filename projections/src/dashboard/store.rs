@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{fold, DashboardRow, ResolutionRow};
 use crate::batch;
-use crate::complaint_list::AGGREGATE_TYPE;
+use crate::complaint_list::concerns;
 use crate::log::LogEvent;
 use crate::Applied;
 
@@ -35,68 +35,43 @@ crate::for_each_backend! {
         conn: &mut Conn,
         ids: &[&str],
     ) -> Result<HashMap<String, DashboardRow>, sqlx::Error> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM dashboard_complaints WHERE id IN ({})",
-            batch::ids_sql(PG)
-        );
-        let rows = sqlx::query_as::<Db, DashboardRow>(&sql)
-            .bind(batch::ids_json(ids))
-            .fetch_all(&mut *conn)
-            .await?;
+        let select = format!("SELECT {COLUMNS} FROM dashboard_complaints");
+        let rows: Vec<DashboardRow> = batch_b::load(conn, &select, ids).await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 
     /// Writes `rows` (distinct complaints), a few hundred per statement.
     async fn upsert(conn: &mut Conn, rows: &[DashboardRow]) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
-            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT);
-            insert.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(&row.id)
-                    .push_bind(&row.hostel)
-                    .push_bind(&row.category)
-                    .push_bind(&row.priority)
-                    .push_bind(&row.status)
-                    .push_bind(&row.assignee)
-                    .push_bind(row.filed_at)
-                    .push_bind(row.first_assigned_at)
-                    .push_bind(row.resolved_at)
-                    .push_bind(row.resolutions)
-                    .push_bind(row.reopens)
-                    .push_bind(row.rating)
-                    .push_bind(row.last_position);
-            });
-            insert.push(ON_CONFLICT);
-            insert.build().execute(&mut *conn).await?;
-        }
-        Ok(())
+        batch_b::insert(conn, INSERT, ON_CONFLICT, rows, |mut values, row| {
+            values
+                .push_bind(&row.id)
+                .push_bind(&row.hostel)
+                .push_bind(&row.category)
+                .push_bind(&row.priority)
+                .push_bind(&row.status)
+                .push_bind(&row.assignee)
+                .push_bind(row.filed_at)
+                .push_bind(row.first_assigned_at)
+                .push_bind(row.resolved_at)
+                .push_bind(row.resolutions)
+                .push_bind(row.reopens)
+                .push_bind(row.rating)
+                .push_bind(row.last_position);
+        })
+        .await
     }
 
     /// Inserts `rows`, a few hundred per statement.
     async fn insert_resolutions(conn: &mut Conn, rows: &[ResolutionRow]) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
-            let mut insert = sqlx::QueryBuilder::<Db>::new(INSERT_RESOLUTIONS);
-            insert.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(&row.complaint_id)
-                    .push_bind(row.seq)
-                    .push_bind(&row.hostel)
-                    .push_bind(&row.resolved_by)
-                    .push_bind(row.resolved_at);
-            });
-            insert.build().execute(&mut *conn).await?;
-        }
-        Ok(())
-    }
-
-    /// Empties the read model (inside a rebuild's transaction).
-    pub(crate) async fn clear(conn: &mut Conn) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>("DELETE FROM dashboard_resolutions").execute(&mut *conn).await?;
-        sqlx::query::<Db>("DELETE FROM dashboard_complaints").execute(&mut *conn).await?;
-        Ok(())
+        batch_b::insert(conn, INSERT_RESOLUTIONS, "", rows, |mut values, row| {
+            values
+                .push_bind(&row.complaint_id)
+                .push_bind(row.seq)
+                .push_bind(&row.hostel)
+                .push_bind(&row.resolved_by)
+                .push_bind(row.resolved_at);
+        })
+        .await
     }
 
     /// Applies `events` (contiguous, after `checkpoint`) in order, stopping at the first one that
@@ -116,9 +91,4 @@ crate::for_each_backend! {
         insert_resolutions(conn, &resolutions).await?;
         Ok(folded.applied)
     }
-}
-
-/// Whether `event` belongs to this read model.
-fn concerns(event: &LogEvent) -> bool {
-    event.aggregate_type == AGGREGATE_TYPE
 }
