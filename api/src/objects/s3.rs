@@ -177,6 +177,40 @@ impl S3Store {
         }
     }
 
+    /// Every object under the folder `prefix`, all pages of `ListObjectsV2`: only those directly in
+    /// it ([`Depth::Folder`]) or at any depth ([`Depth::Tree`]).
+    async fn list_objects(
+        &self,
+        prefix: &str,
+        depth: Depth,
+    ) -> Result<Vec<aws_sdk_s3::types::Object>, ObjectError> {
+        let folder = prefix.trim_end_matches('/');
+        check_key(folder)?;
+        let prefix = format!("{folder}/");
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_delimiter((depth == Depth::Folder).then(|| "/".to_owned()))
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| remote("ListObjectsV2", &prefix, &e))?;
+            let next = page.next_continuation_token().map(str::to_owned);
+            let truncated = page.is_truncated() == Some(true);
+            objects.extend(page.contents.unwrap_or_default());
+            match next {
+                Some(next) if truncated => token = Some(next),
+                _ => break,
+            }
+        }
+        Ok(objects)
+    }
+
     async fn same_bytes(&self, key: &str, bytes: &[u8]) -> Result<Put, ObjectError> {
         match self.get(key).await? {
             Some(found) if found == bytes => Ok(Put::AlreadyPresent),
@@ -192,6 +226,15 @@ impl S3Store {
         PresigningConfig::expires_in(ttl)
             .map_err(|e| ObjectError::Remote(format!("presigning config: {e}")))
     }
+}
+
+/// How deep a listing goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// The objects directly in the folder.
+    Folder,
+    /// Every object below it.
+    Tree,
 }
 
 #[async_trait]
@@ -285,69 +328,33 @@ impl ObjectStore for S3Store {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
-        let folder = prefix.trim_end_matches('/');
-        check_key(folder)?;
-        let prefix = format!("{folder}/");
-        let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(&prefix)
-                .delimiter("/")
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| remote("ListObjectsV2", &prefix, &e))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_owned)),
-            );
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => break,
-            }
-        }
+        let mut keys: Vec<String> = self
+            .list_objects(prefix, Depth::Folder)
+            .await?
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
         keys.sort();
         Ok(keys)
     }
 
     async fn list_tree(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectError> {
-        let folder = prefix.trim_end_matches('/');
-        check_key(folder)?;
-        let prefix = format!("{folder}/");
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(&prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| remote("ListObjectsV2", &prefix, &e))?;
-            for object in page.contents() {
-                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
-                    continue;
-                };
-                let modified =
-                    chrono::DateTime::from_timestamp(modified.secs(), modified.subsec_nanos())
-                        .unwrap_or_default();
-                found.push(ObjectInfo {
+        let mut found: Vec<ObjectInfo> = self
+            .list_objects(prefix, Depth::Tree)
+            .await?
+            .iter()
+            .filter_map(|object| {
+                let (key, modified) = (object.key()?, object.last_modified()?);
+                Some(ObjectInfo {
                     key: key.to_owned(),
-                    modified,
-                });
-            }
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => break,
-            }
-        }
+                    modified: chrono::DateTime::from_timestamp(
+                        modified.secs(),
+                        modified.subsec_nanos(),
+                    )
+                    .unwrap_or_default(),
+                })
+            })
+            .collect();
         found.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(found)
     }

@@ -98,14 +98,10 @@ pub async fn sweep(
     }
     for (complaint, folders) in by_complaint {
         report.folders += folders.len();
-        let events = executor
-            .store()
-            .load(
-                <Complaint as cqrs_es::Aggregate>::TYPE,
-                &complaint.to_string(),
-            )
-            .await?;
-        let state = executor.fold::<Complaint>(events)?.state;
+        let state = executor
+            .load::<Complaint>(&complaint.to_string())
+            .await?
+            .state;
         for (photo, folder) in folders {
             if state.state().is_some_and(|s| s.photo(&photo).is_some()) {
                 report.attached += 1;

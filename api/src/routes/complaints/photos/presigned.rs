@@ -12,6 +12,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use cms_domain::complaint::PhotoRole;
 use cms_domain::ids::{ComplaintId, PhotoId, UserId};
+use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -249,10 +250,10 @@ pub(super) async fn complete_upload(
             "this upload can no longer be completed (an hour after its URL expired); request a new one",
         ));
     }
-    let key = keys::upload(id, photo_id);
-    let size = state
+    // One request for the size and the bytes; the size is checked before any byte is read.
+    let body = state
         .objects
-        .size(&key)
+        .open(&keys::upload(id, photo_id))
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| {
@@ -261,18 +262,25 @@ pub(super) async fn complete_upload(
                 "nothing has been uploaded to this photo's URL yet; upload it, then complete",
             )
         })?;
+    let size = body.size;
     if size != intent.size {
         return Err(mismatch(format!(
             "the uploaded object is {size} bytes, not the declared {}",
             intent.size
         )));
     }
-    let bytes = state
-        .objects
-        .get(&key)
+    let capacity = usize::try_from(size).unwrap_or(0);
+    let bytes = body
+        .stream
+        .try_fold(
+            Vec::with_capacity(capacity),
+            |mut bytes, chunk| async move {
+                bytes.extend_from_slice(&chunk);
+                Ok(bytes)
+            },
+        )
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal(format!("upload {key} vanished")))?;
+        .map_err(ApiError::internal)?;
     let kind = ImageKind::sniff(&bytes);
     if kind.map(ImageKind::content_type) != Some(intent.content_type.as_str()) {
         return Err(mismatch(format!(
