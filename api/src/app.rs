@@ -142,7 +142,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 // logs join the trace.
                 let trace_id = request
                     .headers()
-                    .get("traceparent")
+                    .get(TRACEPARENT)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|t| t.split('-').nth(1))
                     .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))

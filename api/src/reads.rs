@@ -113,8 +113,6 @@ impl Fallback {
 /// How far one replica is behind the primary (`/readyz`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaLag {
-    /// The replica's URL, password redacted (for logs).
-    pub name: String,
     /// `replica N (host:port)`, N its index in `CMS_DATABASE_READ_URLS`: what the unauthenticated
     /// `/readyz` shows (no user or database name).
     pub endpoint: String,
@@ -270,7 +268,6 @@ impl Reads {
                 metrics::gauge!(REPLICA_LAG_SECONDS, "replica" => index.to_string()).set(*seconds);
             }
             out.push(ReplicaLag {
-                name: replica.name.clone(),
                 endpoint: replica.endpoint.clone(),
                 seconds: seconds.ok(),
                 events,

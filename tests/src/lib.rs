@@ -363,6 +363,14 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A port on 127.0.0.1 that was free a moment ago (the servers the tests start bind it).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,9 @@
 //! Every test starts its own server rather than sharing one (`CMS_TEST_NATS_URL` is not used):
 //! the stream `CMS_EVENTS` and its subjects are global to a server, and several tests kill theirs.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
+
+use crate::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,11 +38,6 @@ fn find_binary() -> PathBuf {
             .find(|candidate| candidate.is_file())
     });
     on_path.unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port for nats-server");
-    listener.local_addr().expect("local addr").port()
 }
 
 impl NatsServer {

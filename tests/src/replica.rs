@@ -7,7 +7,7 @@
 //! is a test failure, never a skip (`scripts/test.sh` installs PostgreSQL when it is missing). Both
 //! servers stop (immediately) and their files go away when the value is dropped.
 
-use std::net::TcpListener;
+use crate::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -213,13 +213,6 @@ fn server_bin_dir() -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop().map(|(_, bin)| bin)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn free_port_except(taken: u16) -> u16 {

@@ -6,7 +6,9 @@
 //! [`DEFAULT_S3S_FS`] (where `scripts/test.sh` installs it), else `s3s-fs` on `PATH`. A missing
 //! binary fails the test with instructions; it never skips.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
+
+use crate::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,13 +65,6 @@ pub fn binary() -> PathBuf {
          real S3-compatible server: run `scripts/test.sh`, which installs s3s-fs 0.14.1 once, or \
          `cargo install s3s-fs --version 0.14.1 --features binary --locked --root /root/.cache/cms-tools/s3s-fs-0.14.1`."
     )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
 }
 
 impl S3Server {

@@ -164,6 +164,8 @@ impl Drop for Feed {
 #[derive(Debug)]
 pub struct Hub {
     inner: Arc<Inner>,
+    /// Shared with the follower (and the gateway), so a complaint is resolved once per process.
+    resolver: Resolver,
     task: JoinHandle<()>,
 }
 
@@ -184,14 +186,24 @@ impl Hub {
             position: AtomicI64::new(start_after),
         });
         let span = tracing::info_span!("hub", bus = bus.kind());
+        let resolver = Resolver::new(store.clone());
         let follower = Follower {
             bus,
-            store: store.clone(),
-            resolver: Resolver::new(store),
+            store,
+            resolver: resolver.clone(),
             inner: inner.clone(),
         };
         let task = tokio::spawn(follower.run().instrument(span));
-        Arc::new(Self { inner, task })
+        Arc::new(Self {
+            inner,
+            resolver,
+            task,
+        })
+    }
+
+    /// Who each complaint concerns (hostel, reporter), cached for the hub and the gateway.
+    pub(crate) fn resolver(&self) -> &Resolver {
+        &self.resolver
     }
 
     /// Attaches a queue of `capacity` events on `route`.

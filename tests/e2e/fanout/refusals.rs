@@ -171,14 +171,7 @@ async fn sockets_per_user_and_inbound_messages_are_bounded() {
     let mut two = Ws::open(&app, &token, "").await;
     one.until_live().await;
     two.until_live().await;
-    let third = Ws::try_open(&app, &format!("ticket={}", ticket(&app, &token).await), &[]).await;
-    match third {
-        Err((status, body)) => {
-            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-            assert_eq!(body["error"]["code"], "too_many_sockets");
-        }
-        Ok(_) => panic!("a third socket was accepted"),
-    }
+    refused_for_the_limit(&app, &token).await;
 
     // A message it cannot use gets an error; subscribing to a hostel it may see works.
     one.send(json!({ "op": "dance" })).await;
@@ -207,20 +200,8 @@ async fn sockets_per_user_and_inbound_messages_are_bounded() {
         }
     };
     assert!(matches!(end, Ended::Closed(_) | Ended::Broken), "{end:?}");
-    let mut again = None;
-    for _ in 0..50 {
-        let attempt =
-            Ws::try_open(&app, &format!("ticket={}", ticket(&app, &token).await), &[]).await;
-        if let Ok(ws) = attempt {
-            again = Some(ws);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        again.is_some(),
-        "the closed socket's slot was never released"
-    );
+    // The closed socket's slot is released.
+    eventually_open(&app, &token).await;
 }
 
 #[tokio::test]

@@ -167,17 +167,6 @@ impl Bus {
         }
     }
 
-    /// Publishes `event` at sequence `event.position`, expecting the last sequence to be one less.
-    ///
-    /// # Errors
-    /// [`BusError::WrongLastSequence`] when the bus is elsewhere; [`BusError::Unavailable`].
-    pub async fn publish(&self, event: BusEvent) -> Result<Published, BusError> {
-        match self {
-            Bus::Nats(bus) => bus.publish(&event).await,
-            Bus::Memory(bus) => bus.publish(event),
-        }
-    }
-
     /// Publishes consecutive events, pipelined on JetStream (each still with its expected last
     /// sequence); returns how many, from the first, are stored, and the error that stopped the rest.
     pub async fn publish_all(&self, events: Vec<BusEvent>) -> (usize, Option<BusError>) {

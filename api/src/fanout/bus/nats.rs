@@ -14,7 +14,7 @@ use async_nats::jetstream::stream::{
 };
 use futures::StreamExt;
 
-use super::{BusError, DurableOptions, Published};
+use super::{BusError, DurableOptions};
 use crate::fanout::event::BusEvent;
 
 /// What the JetStream bus needs.
@@ -149,36 +149,6 @@ impl NatsBus {
             .map_err(unavailable)?
             .state
             .last_sequence)
-    }
-
-    pub(super) async fn publish(&self, event: &BusEvent) -> Result<Published, BusError> {
-        let sequence = super::sequence_of(event)?;
-        let payload = serde_json::to_vec(event).map_err(|e| BusError::Corrupt(e.to_string()))?;
-        let message = with_trace(
-            PublishMessage::build()
-                .payload(payload.into())
-                .message_id(event.event_id.to_string())
-                .expected_last_sequence(sequence - 1),
-            event,
-        );
-        let subject = event.subject(&self.config.subject_prefix);
-        let ack = self
-            .js
-            .send_publish(subject, message)
-            .await
-            .map_err(|e| publish_error(&e, sequence))?
-            .await
-            .map_err(|e| publish_error(&e, sequence))?;
-        if ack.duplicate {
-            return Ok(Published::Duplicate);
-        }
-        if ack.sequence != sequence {
-            return Err(BusError::Corrupt(format!(
-                "event at position {sequence} was stored at stream sequence {}",
-                ack.sequence
-            )));
-        }
-        Ok(Published::Stored)
     }
 
     /// Publishes `events` (consecutive positions) pipelined: all are sent, then their acks are

@@ -87,7 +87,7 @@ impl Gateway {
     /// A gateway serving events from `hub`, catching up from `store`.
     pub fn new(store: EventStore, hub: Arc<Hub>, config: GatewayConfig) -> Self {
         Self {
-            resolver: Resolver::new(store.clone()),
+            resolver: hub.resolver().clone(),
             sessions: sessions::Sessions::new(
                 store.clone(),
                 sessions::SessionsConfig {

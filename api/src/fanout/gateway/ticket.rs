@@ -10,7 +10,6 @@ use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
 use cms_domain::ids::UserId;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::auth::{hostels_from_scope, scope_from_hostels};
 use crate::store::{EventStore, StoreError};
@@ -23,7 +22,7 @@ pub struct Redeemed {
 }
 
 fn hash(ticket: &str) -> String {
-    hex::encode(Sha256::digest(ticket.as_bytes()))
+    crate::photos::sha256_hex(ticket.as_bytes())
 }
 
 /// Issues a ticket for `actor`, valid for `ttl_secs` but never past `token_expires_at`.

@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::audit::reads;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiPath};
+use crate::fanout::event::is_internal_comment;
 use crate::store::RecordedEvent;
 
 /// Read a complaint's full history.
@@ -55,11 +56,6 @@ pub(super) async fn history(
 /// Residents never see internal comments, not even that one was written.
 pub(super) fn may_see_event(actor: &Actor, event: &RecordedEvent) -> bool {
     actor.role != Role::Resident || !is_internal_comment(event)
-}
-
-fn is_internal_comment(event: &RecordedEvent) -> bool {
-    event.event_type == "CommentAdded"
-        && event.payload["CommentAdded"]["visibility"].as_str() != Some("public")
 }
 
 /// One event as the history shows it to `actor`. A resident's view has no per-complaint `sequence`:
