@@ -22,8 +22,8 @@ use crate::objects::{ObjectStore, S3Store};
 use crate::photos::jobs::LogPhotoJobs;
 use crate::photos::worker::{self, Thumbnailer, WorkerConfig};
 use crate::reads::Reads;
-use crate::store::EventStore;
 use crate::{admin, demo, projections};
+use cms_eventstore::store::EventStore;
 
 /// CMS: event-sourced hostel maintenance complaints.
 #[derive(Debug, Parser)]
@@ -179,7 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Projector => {
             let store = open_store(&settings).await?;
             store.migrate().await.context("migrating the database")?;
-            let db = store.read_db();
+            let db = store.db().clone();
             let projectors = cms_projections::runner::spawn(
                 &db,
                 cms_projections::runner::RunnerConfig::for_db(&db),
@@ -231,7 +231,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Projections(command) => {
             let store = open_store(&settings).await?;
             store.migrate().await.context("migrating the database")?;
-            projections::run(&store.read_db(), command).await
+            projections::run(&store.db().clone(), command).await
         }
         Command::Audit(command) => audit(&settings, command).await,
         Command::Photos(PhotosCommand::Sweep {
@@ -407,7 +407,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let read_db = executor.store().read_db();
+    let read_db = executor.store().db().clone();
     // Stopped after their current batch once the server has drained (or aborted if dropped early).
     let projectors = cms_projections::runner::spawn(
         &read_db,

@@ -100,8 +100,8 @@ where
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<cms_eventstore::store::StoreError> for ApiError {
+    fn from(error: cms_eventstore::store::StoreError) -> Self {
         ApiError::internal(error)
     }
 }

@@ -21,7 +21,7 @@ use crate::metrics::names::{
     CommandOutcome, APPEND_DURATION, COMMANDS, COMMAND_CONFLICT_RETRIES, COMMAND_DURATION,
     EVENTS_APPENDED,
 };
-use crate::store::{
+use cms_eventstore::store::{
     Append, AppendError, EventStore, IdempotencyRecord, NewEvent, RecordedEvent, StoreError,
 };
 

@@ -21,4 +21,3 @@ pub mod progress;
 pub mod projections;
 pub mod reads;
 pub mod routes;
-pub mod store;

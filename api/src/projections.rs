@@ -5,7 +5,7 @@ use crate::progress::Progress;
 
 use anyhow::Context;
 use clap::Subcommand;
-use cms_projections::db::ReadDb;
+use cms_eventstore::Db;
 use cms_projections::runner;
 use cms_projections::Projection;
 
@@ -32,7 +32,7 @@ pub enum ProjectionsCommand {
 ///
 /// # Errors
 /// An unknown projection name or a storage failure.
-pub async fn run(db: &ReadDb, command: ProjectionsCommand) -> anyhow::Result<()> {
+pub async fn run(db: &Db, command: ProjectionsCommand) -> anyhow::Result<()> {
     match command {
         ProjectionsCommand::Status => {
             let rows = cms_projections::checkpoint::status(db)
@@ -73,7 +73,7 @@ pub async fn run(db: &ReadDb, command: ProjectionsCommand) -> anyhow::Result<()>
     }
 }
 
-async fn rebuild_one(db: &ReadDb, projection: Projection, batch_size: i64) -> anyhow::Result<()> {
+async fn rebuild_one(db: &Db, projection: Projection, batch_size: i64) -> anyhow::Result<()> {
     let mut bar = Progress::new(format!("rebuilding {projection}"));
     let rebuilt = runner::rebuild(db, projection, batch_size, &mut |position, head| {
         bar.update(position, head);

@@ -16,15 +16,14 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cms_eventstore::pool::{MeteredPgPool, MeteredPool, PoolRole};
+use cms_eventstore::Db;
 use cms_projections::checkpoint::{self, State as ProjectionState};
-use cms_projections::db::ReadDb;
-use cms_projections::pool::{MeteredPgPool, MeteredPool};
 use cms_projections::Projection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::config::{redact_url, Secret};
 use crate::error::ApiError;
-use crate::metrics::names::Pool as PoolName;
 
 /// The longest a read waits for the projection to reach its `Min-Position` (on the primary).
 pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(2);
@@ -51,8 +50,8 @@ struct Replica {
 }
 
 impl Replica {
-    fn db(&self) -> ReadDb {
-        ReadDb::Postgres(self.pool.clone())
+    fn db(&self) -> Db {
+        Db::Postgres(self.pool.clone())
     }
 
     fn is_down(&self) -> bool {
@@ -77,7 +76,7 @@ impl Replica {
 /// The databases queries may run on.
 #[derive(Debug)]
 pub struct Reads {
-    primary: ReadDb,
+    primary: Db,
     replicas: Vec<Replica>,
     next: AtomicUsize,
     served: [AtomicU64; 3],
@@ -125,7 +124,7 @@ pub struct ReplicaLag {
 
 impl Reads {
     /// Queries go to `primary` (no replicas).
-    pub fn primary_only(primary: ReadDb) -> Self {
+    pub fn primary_only(primary: Db) -> Self {
         Self {
             primary,
             replicas: Vec::new(),
@@ -140,11 +139,11 @@ impl Reads {
     /// # Errors
     /// A malformed URL, or replicas for a SQLite primary.
     pub fn with_replicas(
-        primary: ReadDb,
+        primary: Db,
         urls: &[Secret<String>],
         max_connections: u32,
     ) -> Result<Self, sqlx::Error> {
-        if !urls.is_empty() && !matches!(primary, ReadDb::Postgres(_)) {
+        if !urls.is_empty() && !matches!(primary, Db::Postgres(_)) {
             return Err(sqlx::Error::Configuration(
                 "read replicas need a PostgreSQL primary".into(),
             ));
@@ -164,7 +163,7 @@ impl Reads {
                         .max_connections(max_connections.max(1))
                         .acquire_timeout(REPLICA_ACQUIRE_TIMEOUT)
                         .connect_lazy_with(options),
-                    PoolName::Read.as_str(),
+                    PoolRole::Read,
                 );
                 Ok(Replica {
                     name: redact_url(url.expose()),
@@ -183,7 +182,7 @@ impl Reads {
     }
 
     /// The primary's read side (projector writes, checks that must see the newest state).
-    pub fn primary(&self) -> &ReadDb {
+    pub fn primary(&self) -> &Db {
         &self.primary
     }
 
@@ -217,7 +216,7 @@ impl Reads {
         &self,
         projection: Projection,
         wanted: Option<i64>,
-    ) -> Result<ReadDb, Response> {
+    ) -> Result<Db, Response> {
         let count = self.replicas.len();
         if count > 0 {
             let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -254,13 +253,16 @@ impl Reads {
     /// Each replica's lag (also recorded as the [`REPLICA_LAG_SECONDS`] gauge).
     pub async fn replica_lag(&self) -> Vec<ReplicaLag> {
         let head = match &self.primary {
-            ReadDb::Postgres(pool) => log_head(pool).await.ok(),
-            ReadDb::Sqlite { .. } => None,
+            Db::Postgres(_) => cms_eventstore::log::head(&self.primary).await.ok(),
+            Db::Sqlite { .. } => None,
         };
         let mut out = Vec::with_capacity(self.replicas.len());
         for (index, replica) in self.replicas.iter().enumerate() {
-            let seconds = replay_lag(&replica.pool).await;
-            let events = match (head, log_head(&replica.pool).await) {
+            let seconds = cms_eventstore::postgres::replay_lag_seconds(&replica.pool).await;
+            let events = match (
+                head,
+                cms_eventstore::log::head(&Db::Postgres(replica.pool.clone())).await,
+            ) {
                 (Some(head), Ok(there)) => Some((head - there).max(0)),
                 _ => None,
             };
@@ -288,7 +290,7 @@ enum Waited {
 /// Whether `projection` on `db` reaches `wanted` within `patience` (at once without one; the
 /// checkpoint is still read, which also proves the database answers).
 async fn reached(
-    db: &ReadDb,
+    db: &Db,
     projection: Projection,
     wanted: Option<i64>,
     patience: Duration,
@@ -318,7 +320,7 @@ async fn reached(
 /// # Errors
 /// 503 `projection_behind` with `Retry-After` when it does not get there in [`MIN_POSITION_WAIT`] (or
 /// is stopped on a failure); 500 when the database cannot be asked.
-pub async fn wait_for(db: &ReadDb, projection: Projection, wanted: i64) -> Result<(), Response> {
+pub async fn wait_for(db: &Db, projection: Projection, wanted: i64) -> Result<(), Response> {
     let Waited::Behind(position) = reached(db, projection, Some(wanted), MIN_POSITION_WAIT)
         .await
         .map_err(|e| ApiError::internal(e).into_response())?
@@ -335,22 +337,4 @@ pub async fn wait_for(db: &ReadDb, projection: Projection, wanted: i64) -> Resul
         .headers_mut()
         .insert("retry-after", HeaderValue::from_static("1"));
     Err(response)
-}
-
-async fn log_head(pool: &MeteredPgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT last_position FROM event_log_head")
-        .fetch_one(pool)
-        .await
-}
-
-/// Seconds since the replica replayed its last transaction; 0 when it has replayed all it received
-/// (an idle primary sends nothing, and the age of the last replay would read as growing lag).
-async fn replay_lag(pool: &MeteredPgPool) -> Result<f64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT CASE WHEN NOT pg_is_in_recovery() \
-                       OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \
-                     ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 END",
-    )
-    .fetch_one(pool)
-    .await
 }

@@ -13,7 +13,6 @@ use std::hint::black_box;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use cms_api::executor::Executor;
-use cms_api::store::{EventStore, RecordedEvent};
 use cms_domain::actor::{Actor, HostelScope, Role};
 use cms_domain::complaint::{
     Complaint, ComplaintAction, ComplaintCommand, ComplaintEvent, PhotoRole, Priority, Severity,
@@ -21,6 +20,7 @@ use cms_domain::complaint::{
 };
 use cms_domain::hostel::{Category, HostelFacts, HostelPolicy, StaffMember, StaffRole};
 use cms_domain::ids::{CategoryId, CommentId, ComplaintId, HostelId, PhotoId, UserId, WingId};
+use cms_eventstore::store::{EventStore, RecordedEvent};
 use cqrs_es::Aggregate;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};

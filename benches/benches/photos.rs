@@ -22,8 +22,8 @@ use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
 use cms_api::executor::Executor;
 use cms_api::objects::LocalFolder;
 use cms_api::photos::render;
-use cms_api::store::EventStore;
 use cms_domain::actor::Role;
+use cms_eventstore::store::EventStore;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use image::{ImageFormat, Rgb, RgbImage};
 use serde_json::json;
@@ -70,7 +70,7 @@ async fn server() -> Server {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cms.db").display());
     let store = EventStore::connect(&url, 5).await.unwrap();
     store.migrate().await.unwrap();
-    let reads = Arc::new(cms_api::reads::Reads::primary_only(store.read_db()));
+    let reads = Arc::new(cms_api::reads::Reads::primary_only(store.db().clone()));
     let state = AppState {
         executor: Arc::new(Executor::new(store)),
         verifier: Arc::new(JwtVerifier::new(

@@ -10,7 +10,7 @@
 
 use std::str::FromStr;
 
-use cms_projections::pool::MeteredPool;
+use cms_eventstore::pool::{MeteredPool, PoolRole};
 use criterion::{criterion_group, criterion_main, Criterion};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
@@ -35,7 +35,10 @@ fn pools(c: &mut Criterion) {
     let runtime = runtime();
     let (raw, metered) = runtime.block_on(async {
         cms_api::metrics::install().unwrap();
-        (sqlite().await, MeteredPool::new(sqlite().await, "write"))
+        (
+            sqlite().await,
+            MeteredPool::new(sqlite().await, PoolRole::Write),
+        )
     });
 
     let mut group = c.benchmark_group("pool");

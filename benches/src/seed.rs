@@ -21,15 +21,15 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use clap::Parser;
 use cms_api::demo;
 use cms_api::executor::Executor;
-use cms_api::store::EventStore;
 use cms_domain::actor::{Actor, HostelScope, Role};
 use cms_domain::complaint::{
     Complaint, ComplaintAction, ComplaintCommand, ComplaintEvent, Priority, Severity, Visibility,
 };
 use cms_domain::hostel::{Hostel, HostelFacts};
 use cms_domain::ids::{CategoryId, CommentId, ComplaintId, HostelId, UserId, WingId};
+use cms_eventstore::store::EventStore;
+use cms_eventstore::Db;
 use cms_projections::complaint_list::{self, ListQuery, Sort, Visibility as Seen};
-use cms_projections::db::ReadDb;
 use cms_projections::{runner, Projection};
 use cqrs_es::Aggregate;
 use hdrhistogram::Histogram;
@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         .state
         .facts()
         .context("the demo hostel is missing")?;
-    let ReadDb::Postgres(pool) = store.read_db() else {
+    let Db::Postgres(pool) = store.db().clone() else {
         bail!("PostgreSQL expected");
     };
 
@@ -119,7 +119,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // 2. Rebuild every projection from 0.
-    let db = store.read_db();
+    let db = store.db().clone();
     for projection in Projection::ALL {
         let rebuilt = runner::rebuild(&db, projection, args.rebuild_batch, &mut |_, _| {}).await?;
         println!(
@@ -252,7 +252,7 @@ impl Rows {
     }
 
     /// Inserts the pending rows in one statement (the trigger numbers them) and empties the buffer.
-    async fn flush(&mut self, pool: &cms_projections::pool::MeteredPgPool) -> anyhow::Result<u64> {
+    async fn flush(&mut self, pool: &cms_eventstore::pool::MeteredPgPool) -> anyhow::Result<u64> {
         if self.ids.is_empty() {
             return Ok(0);
         }

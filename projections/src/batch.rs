@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use crate::complaint_list::ApplyError;
-use crate::log::LogEvent;
 use crate::Applied;
+use cms_eventstore::log::LogEvent;
 
 /// The most rows one multi-row statement writes; keeps the bound parameters (rows × columns) under
 /// SQLite's limit of 32,766 and PostgreSQL's of 65,535.
@@ -37,7 +37,7 @@ const fn ids_sql(postgres: bool) -> &'static str {
     }
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
     /// The rows of `select` (`SELECT <columns> FROM <table>`) whose `id` is one of `ids`, in one
     /// query.
     pub(crate) async fn load<R>(
@@ -46,13 +46,13 @@ crate::for_each_backend! {
         ids: &[&str],
     ) -> Result<Vec<R>, sqlx::Error>
     where
-        R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+        R: for<'r> sqlx::FromRow<'r, <Sql as sqlx::Database>::Row> + Send + Unpin,
     {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!("{select} WHERE id IN ({})", ids_sql(PG));
-        sqlx::query_as::<Db, R>(&sql)
+        let sql = format!("{select} WHERE id IN ({})", ids_sql(DIALECT.is_postgres()));
+        sqlx::query_as::<Sql, R>(&sql)
             .bind(ids_json(ids))
             .fetch_all(&mut *conn)
             .await
@@ -65,10 +65,10 @@ crate::for_each_backend! {
         insert: &str,
         tail: &str,
         rows: &'a [T],
-        mut bind: impl FnMut(sqlx::query_builder::Separated<'_, 'a, Db, &'static str>, &'a T),
+        mut bind: impl FnMut(sqlx::query_builder::Separated<'_, 'a, Sql, &'static str>, &'a T),
     ) -> Result<(), sqlx::Error> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut statement = sqlx::QueryBuilder::<Db>::new(insert);
+            let mut statement = sqlx::QueryBuilder::<Sql>::new(insert);
             statement.push_values(chunk, &mut bind);
             statement.push(tail);
             statement.build().execute(&mut *conn).await?;

@@ -5,8 +5,8 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::db::ReadDb;
 use crate::Projection;
+use cms_eventstore::Db;
 
 /// Whether a projection follows the log or stopped on an event it could not apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,10 +88,10 @@ const SELECT: &str =
 const UPDATE: &str = "UPDATE projection_checkpoints \
      SET last_position = $2, status = $3, error = $4, updated_at = $5 WHERE projection = $1";
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
     /// Creates the checkpoint row at 0 when it is missing.
     pub(crate) async fn ensure(conn: &mut Conn, projection: Projection) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>(ENSURE).bind(projection.name()).execute(&mut *conn).await?;
+        sqlx::query::<Sql>(ENSURE).bind(projection.name()).execute(&mut *conn).await?;
         Ok(())
     }
 
@@ -100,7 +100,7 @@ crate::for_each_backend! {
         conn: &mut Conn,
         projection: Projection,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
-        let row = sqlx::query_as::<Db, Row>(SELECT)
+        let row = sqlx::query_as::<Sql, Row>(SELECT)
             .bind(projection.name())
             .fetch_optional(&mut *conn)
             .await?;
@@ -114,8 +114,8 @@ crate::for_each_backend! {
         projection: Projection,
         wait: bool,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
-        let sql = format!("{SELECT}{}", if wait { LOCK_ROW_WAIT } else { LOCK_ROW });
-        let row = sqlx::query_as::<Db, Row>(&sql)
+        let sql = format!("{SELECT}{}", if wait { DIALECT.lock_row } else { DIALECT.lock_row_skip_locked });
+        let row = sqlx::query_as::<Sql, Row>(&sql)
             .bind(projection.name())
             .fetch_optional(&mut *conn)
             .await?;
@@ -128,7 +128,7 @@ crate::for_each_backend! {
         projection: Projection,
         checkpoint: &Checkpoint,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query::<Db>(UPDATE)
+        sqlx::query::<Sql>(UPDATE)
             .bind(projection.name())
             .bind(checkpoint.position)
             .bind(checkpoint.state.as_str())
@@ -144,11 +144,14 @@ crate::for_each_backend! {
 ///
 /// # Errors
 /// Storage failures; a missing row reads as position 0, running.
-pub async fn current(db: &ReadDb, projection: Projection) -> Result<Checkpoint, sqlx::Error> {
-    let row = match db {
-        ReadDb::Postgres(pool) => pg::read(&mut *pool.acquire().await?, projection).await?,
-        ReadDb::Sqlite { read, .. } => lite::read(&mut *read.acquire().await?, projection).await?,
-    };
+pub async fn current(db: &Db, projection: Projection) -> Result<Checkpoint, sqlx::Error> {
+    let row = cms_eventstore::on_backend!(db.reader(), |conn| {
+        sqlx::query_as::<Sql, Row>(SELECT)
+            .bind(projection.name())
+            .fetch_optional(&mut *conn)
+            .await
+    })?
+    .map(Checkpoint::from);
     Ok(row.unwrap_or(Checkpoint {
         position: 0,
         state: State::Running,
@@ -160,11 +163,8 @@ pub async fn current(db: &ReadDb, projection: Projection) -> Result<Checkpoint, 
 ///
 /// # Errors
 /// Storage failures.
-pub async fn status(db: &ReadDb) -> Result<Vec<ProjectionStatus>, sqlx::Error> {
-    let head = match db {
-        ReadDb::Postgres(pool) => crate::log::pg::head(&mut *pool.acquire().await?).await?,
-        ReadDb::Sqlite { read, .. } => crate::log::lite::head(&mut *read.acquire().await?).await?,
-    };
+pub async fn status(db: &Db) -> Result<Vec<ProjectionStatus>, sqlx::Error> {
+    let head = cms_eventstore::log::head(db).await?;
     let mut out = Vec::new();
     for projection in Projection::ALL {
         let checkpoint = current(db, projection).await?;

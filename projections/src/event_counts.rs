@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::log::LogEvent;
 use crate::Applied;
+use cms_eventstore::log::LogEvent;
 
 const UPSERT: &str =
     "INSERT INTO event_counts (aggregate_type, event_type, events, last_position) \
@@ -22,7 +22,7 @@ pub struct EventCount {
     pub last_position: i64,
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
     /// Counts `events` (contiguous, after `checkpoint`); nothing here can fail on an event.
     pub(crate) async fn apply(
         conn: &mut Conn,
@@ -38,7 +38,7 @@ crate::for_each_backend! {
             entry.1 = event.global_position;
         }
         for ((aggregate_type, event_type), (n, last)) in counts {
-            sqlx::query::<Db>(UPSERT)
+            sqlx::query::<Sql>(UPSERT)
                 .bind(aggregate_type)
                 .bind(event_type)
                 .bind(n)

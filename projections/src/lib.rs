@@ -3,9 +3,8 @@
 //! Every projection reads the log in global-position order in batches, checks that the positions
 //! continue its checkpoint without holes (the log is gap-free by construction, so a hole means a bug or
 //! tampering: stop, never skip), and writes its read-model rows and its checkpoint in one transaction.
-//! - [`db`]: the database handle (PostgreSQL pool, or SQLite writer and reader pools);
-//! - [`pool`]: the pools themselves, counting the tasks that wait for a connection;
-//! - [`log`]: the projector's own read of the log (it does not depend on the API's store types);
+//! The database handle, the log reader and the one way to write SQL for both backends come from
+//! `cms_eventstore`.
 //! - [`checkpoint`]: the `projection_checkpoints` rows and `cms projections status`;
 //! - [`runner`]: one step (lock, read, apply, checkpoint), the long-running loop, and rebuild;
 //! - [`complaint_list`]: the complaint list read model and its keyset-paginated query;
@@ -17,10 +16,7 @@ pub mod checkpoint;
 pub mod complaint_detail;
 pub mod complaint_list;
 pub mod dashboard;
-pub mod db;
 pub mod event_counts;
-pub mod log;
-pub mod pool;
 mod rebuild;
 pub mod runner;
 

@@ -21,9 +21,9 @@ use std::time::Instant;
 use sqlx::{Connection, Executor};
 
 use crate::checkpoint::Checkpoint;
-use crate::db::ReadDb;
 use crate::runner::{Rebuilt, Step};
 use crate::Projection;
+use cms_eventstore::Db;
 
 /// The schema PostgreSQL rebuilds write into.
 const SHADOW_SCHEMA: &str = "cms_rebuild";
@@ -37,21 +37,21 @@ const REBUILD_LOCK: i64 = 0x636d_735f_7265_6275;
 /// Storage failures (the live model is untouched). A poison event does not fail the rebuild: the
 /// projection ends `failed` at that event, as a live runner would.
 pub async fn rebuild(
-    db: &ReadDb,
+    db: &Db,
     projection: Projection,
     batch_size: i64,
     progress: &mut (dyn FnMut(i64, i64) + Send),
 ) -> Result<Rebuilt, sqlx::Error> {
     let started = Instant::now();
     let checkpoint = match db {
-        ReadDb::Postgres(pool) => {
+        Db::Postgres(pool) => {
             let mut conn =
                 sqlx::PgConnection::connect_with(&*pool.unmetered().connect_options()).await?;
             let result = postgres(&mut conn, projection, batch_size, progress).await;
             let _ = conn.close().await;
             result?
         }
-        ReadDb::Sqlite { write, .. } => {
+        Db::Sqlite { write, .. } => {
             let mut conn =
                 sqlx::SqliteConnection::connect_with(&*write.unmetered().connect_options()).await?;
             let result = sqlite(&mut conn, write, projection, batch_size, progress).await;
@@ -105,7 +105,7 @@ async fn postgres(
     tx.commit().await?;
     loop {
         let mut tx = conn.begin().await?;
-        let head = crate::log::pg::head(&mut tx).await?;
+        let head = cms_eventstore::log::pg::head(&mut tx).await?;
         let (step, next) = pg::batch(&mut tx, projection, batch_size).await?;
         tx.commit().await?;
         progress(next.position, head.max(next.position));
@@ -151,7 +151,7 @@ async fn postgres(
 
 async fn sqlite(
     conn: &mut sqlx::SqliteConnection,
-    writer: &crate::pool::MeteredSqlitePool,
+    writer: &cms_eventstore::pool::MeteredSqlitePool,
     projection: Projection,
     batch_size: i64,
     progress: &mut (dyn FnMut(i64, i64) + Send),
@@ -192,7 +192,7 @@ async fn sqlite(
     loop {
         let turn = writer.acquire().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        let head = crate::log::lite::head(&mut tx).await?;
+        let head = cms_eventstore::log::lite::head(&mut tx).await?;
         let (step, next) = lite::batch(&mut tx, projection, batch_size).await?;
         tx.commit().await?;
         drop(turn);
@@ -241,7 +241,8 @@ async fn sqlite(
     Ok(checkpoint)
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
+    same_backend(crate::checkpoint, crate::runner);
     /// One batch into the green model, its checkpoint locked (the rebuild's lock, or SQLite's
     /// single writer, keeps every other rebuilder out).
     pub(super) async fn batch(
@@ -249,10 +250,10 @@ crate::for_each_backend! {
         projection: Projection,
         batch_size: i64,
     ) -> Result<(Step, Checkpoint), sqlx::Error> {
-        let Some(current) = checkpoint_b::lock(conn, projection, true).await? else {
+        let Some(current) = checkpoint::lock(conn, projection, true).await? else {
             return Err(sqlx::Error::RowNotFound);
         };
-        runner_b::advance(conn, projection, current, batch_size).await
+        runner::advance(conn, projection, current, batch_size).await
     }
 
     /// Batches until the green model has caught up with the log (or stopped on a failure).

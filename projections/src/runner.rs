@@ -11,10 +11,9 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::checkpoint::{Checkpoint, State};
-use crate::db::ReadDb;
-use crate::log::LogEvent;
-use crate::pool::MeteredPgPool;
 use crate::{check_contiguous, Projection};
+use cms_eventstore::log::LogEvent;
+use cms_eventstore::Db;
 
 /// Counter: events a projection stopped on (label `projection`). Exported once metrics are served.
 pub const PROJECTION_ERRORS: &str = "cms_projection_errors_total";
@@ -33,10 +32,10 @@ pub struct RunnerConfig {
 
 impl RunnerConfig {
     /// The defaults for a backend: batches of 500; a 50 ms poll on SQLite, a 1 s fallback on PostgreSQL.
-    pub fn for_db(db: &ReadDb) -> Self {
+    pub fn for_db(db: &Db) -> Self {
         let poll_interval = match db {
-            ReadDb::Postgres(_) => Duration::from_secs(1),
-            ReadDb::Sqlite { .. } => Duration::from_millis(50),
+            Db::Postgres(_) => Duration::from_secs(1),
+            Db::Sqlite { .. } => Duration::from_millis(50),
         };
         RunnerConfig {
             batch_size: 500,
@@ -58,7 +57,8 @@ pub enum Step {
     Failed(String),
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
+    same_backend(crate::checkpoint, crate::complaint_list, crate::complaint_detail, crate::dashboard, crate::event_counts, cms_eventstore::log);
     /// Inside a transaction that holds the checkpoint row: reads, checks and applies one batch and
     /// writes the checkpoint. Returns the step and the new checkpoint.
     pub(crate) async fn advance(
@@ -71,7 +71,7 @@ crate::for_each_backend! {
             let error = checkpoint.error.clone().unwrap_or_default();
             return Ok((Step::Failed(error), checkpoint));
         }
-        let events: Vec<LogEvent> = log_b::read(conn, checkpoint.position, batch_size).await?;
+        let events: Vec<LogEvent> = log::read(conn, checkpoint.position, batch_size).await?;
         if events.is_empty() {
             return Ok((Step::Idle, checkpoint));
         }
@@ -87,16 +87,16 @@ crate::for_each_backend! {
             Ok(()) => {
                 let applied = match projection {
                     Projection::ComplaintList => {
-                        list_b::apply(conn, checkpoint.position, &events).await?
+                        complaint_list::apply(conn, checkpoint.position, &events).await?
                     }
                     Projection::ComplaintDetail => {
-                        detail_b::apply(conn, checkpoint.position, &events).await?
+                        complaint_detail::apply(conn, checkpoint.position, &events).await?
                     }
                     Projection::EventCounts => {
-                        counts_b::apply(conn, checkpoint.position, &events).await?
+                        event_counts::apply(conn, checkpoint.position, &events).await?
                     }
                     Projection::Dashboard => {
-                        dash_b::apply(conn, checkpoint.position, &events).await?
+                        dashboard::apply(conn, checkpoint.position, &events).await?
                     }
                 };
                 Checkpoint {
@@ -106,7 +106,7 @@ crate::for_each_backend! {
                 }
             }
         };
-        checkpoint_b::write(conn, projection, &next).await?;
+        checkpoint::write(conn, projection, &next).await?;
         let step = match &next.error {
             Some(error) => {
                 metrics::counter!(PROJECTION_ERRORS, "projection" => projection.name()).increment(1);
@@ -122,6 +122,20 @@ crate::for_each_backend! {
         };
         Ok((step, next))
     }
+
+    /// One step inside a write transaction: locks the checkpoint (skipping when another runner holds
+    /// it; a missing row is created for the next step), then [`advance`]s.
+    pub(crate) async fn step(
+        conn: &mut Conn,
+        projection: Projection,
+        batch_size: i64,
+    ) -> Result<Step, sqlx::Error> {
+        let Some(current) = checkpoint::lock(conn, projection, false).await? else {
+            checkpoint::ensure(conn, projection).await?;
+            return Ok(Step::Busy);
+        };
+        Ok(advance(conn, projection, current, batch_size).await?.0)
+    }
 }
 
 /// Runs one step of `projection`: lock its checkpoint (skipping when another runner has it), apply
@@ -129,66 +143,23 @@ crate::for_each_backend! {
 ///
 /// # Errors
 /// Storage failures (the transaction rolls back; the step can simply be retried).
-pub async fn step(
-    db: &ReadDb,
-    projection: Projection,
-    batch_size: i64,
-) -> Result<Step, sqlx::Error> {
-    match db {
-        ReadDb::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            let Some(checkpoint) = crate::checkpoint::pg::lock(&mut tx, projection, false).await?
-            else {
-                crate::checkpoint::pg::ensure(&mut tx, projection).await?;
-                tx.commit().await?;
-                return Ok(Step::Busy);
-            };
-            let (step, _) = pg::advance(&mut tx, projection, checkpoint, batch_size).await?;
-            tx.commit().await?;
-            Ok(step)
-        }
-        ReadDb::Sqlite { write, .. } => {
-            let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
-            crate::checkpoint::lite::ensure(&mut tx, projection).await?;
-            let Some(checkpoint) =
-                crate::checkpoint::lite::lock(&mut tx, projection, false).await?
-            else {
-                return Ok(Step::Busy);
-            };
-            let (step, _) = lite::advance(&mut tx, projection, checkpoint, batch_size).await?;
-            tx.commit().await?;
-            Ok(step)
-        }
-    }
+pub async fn step(db: &Db, projection: Projection, batch_size: i64) -> Result<Step, sqlx::Error> {
+    cms_eventstore::on_backend!(
+        db.writer(),
+        tx | conn,
+        backend | { backend::step(conn, projection, batch_size).await }
+    )
 }
 
 /// Whether the log has moved past the projection's checkpoint, checked on a reader connection so an
 /// idle SQLite projector does not take the single writer.
-async fn has_work(db: &ReadDb, projection: Projection) -> Result<bool, sqlx::Error> {
+async fn has_work(db: &Db, projection: Projection) -> Result<bool, sqlx::Error> {
     let checkpoint = crate::checkpoint::current(db, projection).await?;
     if checkpoint.state == State::Failed {
         return Ok(false);
     }
-    let head = match db {
-        ReadDb::Postgres(pool) => crate::log::pg::head(&mut *pool.acquire().await?).await?,
-        ReadDb::Sqlite { read, .. } => crate::log::lite::head(&mut *read.acquire().await?).await?,
-    };
+    let head = cms_eventstore::log::head(db).await?;
     Ok(head > checkpoint.position)
-}
-
-/// `LISTEN cms_events` on a connection of its own (a one-connection pool with the main pool's
-/// options, which the listener also uses to reconnect), so listeners never hold the main pool's
-/// connections.
-async fn listen(pool: &MeteredPgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
-    let own = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .connect_with((*pool.unmetered().connect_options()).clone())
-        .await?;
-    let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
-    listener.listen("cms_events").await?;
-    Ok(listener)
 }
 
 /// Waits up to `pause` unless `stop` turns true first; returns whether to stop.
@@ -211,20 +182,20 @@ async fn pause_or_stop(stop: &mut watch::Receiver<bool>, pause: impl std::future
 /// transaction) in progress is finished and committed first and nothing new is started, so a
 /// shutdown flushes the batch instead of rolling it back.
 pub async fn run(
-    db: ReadDb,
+    db: Db,
     projection: Projection,
     config: RunnerConfig,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut listener = match &db {
-        ReadDb::Postgres(pool) => match listen(pool).await {
+    let mut listener = match db.postgres() {
+        Some(pool) => match cms_eventstore::postgres::listen_for_events(pool).await {
             Ok(listener) => Some(listener),
             Err(error) => {
                 tracing::warn!(%error, "LISTEN cms_events failed; polling instead");
                 None
             }
         },
-        ReadDb::Sqlite { .. } => None,
+        None => None,
     };
     let mut last_failure: Option<String> = None;
     loop {
@@ -332,7 +303,7 @@ impl Drop for Projectors {
 }
 
 /// Starts one task per projection.
-pub fn spawn(db: &ReadDb, config: RunnerConfig) -> Projectors {
+pub fn spawn(db: &Db, config: RunnerConfig) -> Projectors {
     let (stop, stopping) = watch::channel(false);
     let tasks = Projection::ALL
         .into_iter()

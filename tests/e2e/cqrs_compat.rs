@@ -2,9 +2,9 @@
 //! aggregates the executor wrote, and the repository streams all events in commit order (cqrs-es's own
 //! `replay_all` would order them by per-aggregate sequence).
 
-use cms_api::store::{CqrsRepository, EventStore};
 use cms_domain::actor::Role;
 use cms_domain::complaint::{Complaint, Status};
+use cms_eventstore::store::{CqrsRepository, EventStore};
 use cms_tests::Backend;
 use cqrs_es::persist::{PersistedEventRepository, PersistedEventStore};
 use cqrs_es::EventStore as _;

@@ -75,7 +75,7 @@ fn close(actual: Option<f64>, expected: f64, what: &str) {
 /// Waits until the dashboard projection has caught up with the log.
 async fn dashboard_caught_up(app: &TestApp) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let db = app.store.read_db();
+    let db = app.store.db().clone();
     loop {
         let checkpoint = cms_projections::checkpoint::current(&db, Projection::Dashboard)
             .await
@@ -100,8 +100,8 @@ const RESOLUTIONS_SQL: &str = "SELECT complaint_id, seq, hostel, resolved_by, re
 /// Every row of the dashboard model, once the projection has caught up with the log.
 pub(crate) async fn tables(app: &TestApp) -> (Vec<DashboardRow>, Vec<ResolutionRow>) {
     dashboard_caught_up(app).await;
-    match app.store.read_db() {
-        cms_projections::db::ReadDb::Postgres(pool) => (
+    match app.store.db().clone() {
+        cms_eventstore::Db::Postgres(pool) => (
             sqlx::query_as(COMPLAINTS_SQL)
                 .fetch_all(&pool)
                 .await
@@ -111,7 +111,7 @@ pub(crate) async fn tables(app: &TestApp) -> (Vec<DashboardRow>, Vec<ResolutionR
                 .await
                 .unwrap(),
         ),
-        cms_projections::db::ReadDb::Sqlite { read, .. } => (
+        cms_eventstore::Db::Sqlite { read, .. } => (
             sqlx::query_as(COMPLAINTS_SQL)
                 .fetch_all(&read)
                 .await
@@ -140,7 +140,7 @@ async fn step(app: &TestApp, token: &str, id: &str, route: &str, body: Value) {
 }
 
 async fn at(app: &TestApp, board: DateTime<Utc>) -> Dashboard {
-    dashboard::dashboard(&app.store.read_db(), HOSTEL, board)
+    dashboard::dashboard(&app.store.db().clone(), HOSTEL, board)
         .await
         .unwrap()
 }
@@ -302,7 +302,7 @@ async fn the_dashboard_matches_the_workload_and_a_rebuild(backend: Backend) {
     rebuild_one(&app, Projection::Dashboard).await;
     assert_eq!(at(&app, now).await, live);
     assert_eq!(tables(&app).await, rows);
-    let south = dashboard::dashboard(&app.store.read_db(), SOUTH, now)
+    let south = dashboard::dashboard(&app.store.db().clone(), SOUTH, now)
         .await
         .unwrap();
     assert_eq!(south.by_status, BTreeMap::from([("filed".to_owned(), 1)]));

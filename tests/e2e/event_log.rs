@@ -2,13 +2,14 @@
 //! gap-free under concurrent, randomly delayed and rolled-back writers; the events table refuses
 //! UPDATE, DELETE and TRUNCATE; a command's events are numbered in sequence order.
 
+use cms_eventstore::Db;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cms_api::store::{Append, EventStore, NewEvent};
-use cms_projections::pool::{MeteredPgPool, MeteredSqlitePool};
+use cms_eventstore::pool::{MeteredPgPool, MeteredSqlitePool};
+use cms_eventstore::store::{Append, EventStore, NewEvent};
 use cms_tests::{Backend, TestDatabase};
 use rand::Rng;
 use serde_json::json;
@@ -147,9 +148,9 @@ async fn a_tailing_reader_sees_every_committed_event_exactly_once_in_order(backe
     // Act
     let mut writers = Vec::new();
     for writer in 0..WRITERS {
-        writers.push(match &store {
-            EventStore::Postgres(s) => tokio::spawn(pg_writer(s.pool().clone(), writer)),
-            EventStore::Sqlite(s) => tokio::spawn(sqlite_writer(s.pool().clone(), writer)),
+        writers.push(match store.db() {
+            Db::Postgres(s) => tokio::spawn(pg_writer(s.clone(), writer)),
+            Db::Sqlite { write: s, .. } => tokio::spawn(sqlite_writer(s.clone(), writer)),
         });
     }
     let mut committed = BTreeSet::new();
@@ -203,9 +204,9 @@ fn probe_append(id: &str, expected_sequence: i64, events: usize) -> Append {
 }
 
 async fn raw(store: &EventStore, sql: &str) -> Result<(), sqlx::Error> {
-    match store {
-        EventStore::Postgres(s) => sqlx::query(sql).execute(s.pool()).await.map(drop),
-        EventStore::Sqlite(s) => sqlx::query(sql).execute(s.pool()).await.map(drop),
+    match store.db() {
+        Db::Postgres(s) => sqlx::query(sql).execute(s).await.map(drop),
+        Db::Sqlite { write: s, .. } => sqlx::query(sql).execute(s).await.map(drop),
     }
 }
 
@@ -258,7 +259,7 @@ async fn an_append_numbers_its_events_in_sequence_order_and_refuses_a_stale_sequ
         assert_eq!(positions, vec![2, 3, 4], "{backend:?}");
         assert_eq!(sequences, vec![1, 2, 3], "{backend:?}");
         assert!(
-            matches!(stale, Err(cms_api::store::AppendError::Conflict)),
+            matches!(stale, Err(cms_eventstore::store::AppendError::Conflict)),
             "{backend:?}: {stale:?}"
         );
         assert_eq!(

@@ -158,7 +158,7 @@ async fn ops_projectors_asked_to_stop_finish_their_batch_at_once_and_move_no_fur
         // Arrange: projectors that poll only every 30 s, caught up with a small log.
         let app = TestApp::spawn_without_projectors(backend).await;
         app.seed_hostel().await;
-        let db = app.store.read_db();
+        let db = app.store.db().clone();
         let config = RunnerConfig {
             batch_size: 2,
             poll_interval: Duration::from_secs(30),

@@ -2,10 +2,11 @@
 //! every way of getting one (acquire, a transaction, a query run on the pool itself) is counted while
 //! it waits and uncounted once it has a connection or gives up.
 
+use cms_eventstore::Db;
 use std::time::Duration;
 
-use cms_api::store::EventStore;
-use cms_projections::pool::MeteredPool;
+use cms_eventstore::pool::MeteredPool;
+use cms_eventstore::store::EventStore;
 use cms_tests::{Backend, TestDatabase};
 use sqlx::{Database, Executor};
 
@@ -90,15 +91,15 @@ async fn pools_count_the_tasks_waiting_for_a_connection() {
     for backend in Backend::ALL {
         let db = TestDatabase::new(backend).await;
         let store = EventStore::connect(db.url(), 2).await.unwrap();
-        match &store {
-            EventStore::Postgres(s) => {
-                assert_eq!(s.pool().name(), "write");
-                waiting_tasks_are_counted(s.pool(), "postgres write pool").await;
+        match store.db() {
+            Db::Postgres(s) => {
+                assert_eq!(s.name(), "write");
+                waiting_tasks_are_counted(s, "postgres write pool").await;
             }
-            EventStore::Sqlite(s) => {
-                assert_eq!((s.pool().name(), s.read_pool().name()), ("write", "read"));
-                waiting_tasks_are_counted(s.pool(), "sqlite writer").await;
-                waiting_tasks_are_counted(s.read_pool(), "sqlite readers").await;
+            Db::Sqlite { write, read } => {
+                assert_eq!((write.name(), read.name()), ("write", "read"));
+                waiting_tasks_are_counted(write, "sqlite writer").await;
+                waiting_tasks_are_counted(read, "sqlite readers").await;
             }
         }
     }

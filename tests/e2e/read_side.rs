@@ -59,12 +59,12 @@ const LIST_SQL: &str =
 
 /// Every row of the complaint list.
 async fn table(app: &TestApp) -> Vec<ListRow> {
-    match app.store.read_db() {
-        cms_projections::db::ReadDb::Postgres(pool) => sqlx::query_as::<_, ListRow>(LIST_SQL)
+    match app.store.db().clone() {
+        cms_eventstore::Db::Postgres(pool) => sqlx::query_as::<_, ListRow>(LIST_SQL)
             .fetch_all(&pool)
             .await
             .unwrap(),
-        cms_projections::db::ReadDb::Sqlite { read, .. } => sqlx::query_as::<_, ListRow>(LIST_SQL)
+        cms_eventstore::Db::Sqlite { read, .. } => sqlx::query_as::<_, ListRow>(LIST_SQL)
             .fetch_all(&read)
             .await
             .unwrap(),
@@ -72,7 +72,7 @@ async fn table(app: &TestApp) -> Vec<ListRow> {
 }
 
 async fn list_checkpoint(app: &TestApp) -> checkpoint::Checkpoint {
-    checkpoint::current(&app.store.read_db(), Projection::ComplaintList)
+    checkpoint::current(&app.store.db().clone(), Projection::ComplaintList)
         .await
         .unwrap()
 }
@@ -98,7 +98,7 @@ async fn rebuild(app: &TestApp) -> runner::Rebuilt {
 }
 
 pub(crate) async fn rebuild_one(app: &TestApp, projection: Projection) -> runner::Rebuilt {
-    runner::rebuild(&app.store.read_db(), projection, 137, &mut |_, _| {})
+    runner::rebuild(&app.store.db().clone(), projection, 137, &mut |_, _| {})
         .await
         .unwrap()
 }
@@ -106,18 +106,16 @@ pub(crate) async fn rebuild_one(app: &TestApp, projection: Projection) -> runner
 /// Every row of `complaint_detail` (id, state JSON, timeline JSON, last position).
 async fn detail_table(app: &TestApp) -> Vec<(String, String, String, i64)> {
     let sql = "SELECT id, state, timeline, last_position FROM complaint_detail ORDER BY id";
-    match app.store.read_db() {
-        cms_projections::db::ReadDb::Postgres(pool) => {
-            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-        }
-        cms_projections::db::ReadDb::Sqlite { read, .. } => {
+    match app.store.db().clone() {
+        cms_eventstore::Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(&pool).await.unwrap(),
+        cms_eventstore::Db::Sqlite { read, .. } => {
             sqlx::query_as(sql).fetch_all(&read).await.unwrap()
         }
     }
 }
 
 async fn detail_checkpoint(app: &TestApp) -> checkpoint::Checkpoint {
-    checkpoint::current(&app.store.read_db(), Projection::ComplaintDetail)
+    checkpoint::current(&app.store.db().clone(), Projection::ComplaintDetail)
         .await
         .unwrap()
 }
@@ -149,7 +147,7 @@ async fn details_match_aggregates_and_a_rebuild(app: &TestApp) {
 /// Every row of `event_counts`, once that projection has caught up with the log.
 async fn event_counts(app: &TestApp) -> Vec<EventCount> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let db = app.store.read_db();
+    let db = app.store.db().clone();
     while checkpoint::current(&db, Projection::EventCounts)
         .await
         .unwrap()
@@ -162,10 +160,8 @@ async fn event_counts(app: &TestApp) -> Vec<EventCount> {
     let sql = "SELECT aggregate_type, event_type, events, last_position FROM event_counts \
                ORDER BY aggregate_type, event_type";
     match db {
-        cms_projections::db::ReadDb::Postgres(pool) => {
-            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-        }
-        cms_projections::db::ReadDb::Sqlite { read, .. } => {
+        cms_eventstore::Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(&pool).await.unwrap(),
+        cms_eventstore::Db::Sqlite { read, .. } => {
             sqlx::query_as(sql).fetch_all(&read).await.unwrap()
         }
     }
@@ -345,7 +341,7 @@ async fn a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild(backen
     app.seed_hostel().await;
     random_workload(&app, 11, 300).await;
     let head = app.head().await;
-    let db = app.store.read_db();
+    let db = app.store.db().clone();
     let config = RunnerConfig {
         batch_size: 7,
         poll_interval: Duration::from_millis(2),
@@ -397,7 +393,7 @@ async fn a_rebuild_runs_beside_the_live_model_and_switches_over_whole(backend: B
     caught_up(&app).await;
     let before = table(&app).await;
     let head = app.head().await;
-    let db = app.store.read_db();
+    let db = app.store.db().clone();
     let (signal, started) = tokio::sync::oneshot::channel::<()>();
     let mut signal = Some(signal);
     let mut report = move |position: i64, _head: i64| {
@@ -456,8 +452,8 @@ async fn a_rebuild_runs_beside_the_live_model_and_switches_over_whole(backend: B
 /// Appends an event whose payload is not a complaint event, as a stranger with write access could.
 async fn insert_poison(app: &TestApp) -> i64 {
     let id = uuid::Uuid::now_v7().to_string();
-    match app.store.read_db() {
-        cms_projections::db::ReadDb::Postgres(pool) => {
+    match app.store.db().clone() {
+        cms_eventstore::Db::Postgres(pool) => {
             sqlx::query(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
                  event_version, payload, metadata) VALUES ('Complaint', $1, 1, 'ComplaintFiled', \
@@ -468,7 +464,7 @@ async fn insert_poison(app: &TestApp) -> i64 {
             .await
             .unwrap();
         }
-        cms_projections::db::ReadDb::Sqlite { write, .. } => {
+        cms_eventstore::Db::Sqlite { write, .. } => {
             sqlx::query(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
                  event_version, payload, metadata, global_position, event_id) VALUES \
@@ -503,7 +499,7 @@ async fn a_poison_event_stops_only_its_projection_and_is_reported(backend: Backe
     assert_eq!(stopped.position, poison - 1);
     let error = stopped.error.clone().unwrap();
     assert!(error.contains(&format!("position {poison}")), "{error}");
-    let status = checkpoint::status(&app.store.read_db()).await.unwrap();
+    let status = checkpoint::status(&app.store.db().clone()).await.unwrap();
     let row = status
         .iter()
         .find(|s| s.projection == "complaint_list")
@@ -511,7 +507,7 @@ async fn a_poison_event_stops_only_its_projection_and_is_reported(backend: Backe
     // The other projection went on past the poison event.
     let counts = event_counts(&app).await;
     assert_eq!(counts.iter().map(|c| c.events).sum::<i64>(), poison + 1);
-    let other = checkpoint::current(&app.store.read_db(), Projection::EventCounts)
+    let other = checkpoint::current(&app.store.db().clone(), Projection::EventCounts)
         .await
         .unwrap();
     assert_eq!((other.position, other.state), (poison + 1, State::Running));
@@ -889,7 +885,7 @@ async fn min_position_waits_for_the_projection_and_includes_the_new_complaint(ba
     assert_eq!(plain.body["items"], json!([]));
 
     // Act: the projector starts 300 ms into the wait.
-    let db = app.store.read_db();
+    let db = app.store.db().clone();
     let starter = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         runner::spawn(&db, RunnerConfig::for_db(&db))
@@ -919,7 +915,7 @@ async fn a_notification_wakes_the_postgres_projector_without_polling() {
     // Arrange: a projector whose fallback poll is far longer than the test.
     let mut app = TestApp::spawn_without_projectors(Backend::Postgres).await;
     app.seed_hostel().await;
-    let db = app.store.read_db();
+    let db = app.store.db().clone();
     let config = RunnerConfig {
         batch_size: 500,
         poll_interval: Duration::from_secs(600),

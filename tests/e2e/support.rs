@@ -10,8 +10,8 @@ use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
 use cms_api::executor::Executor;
 use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::reads::Reads;
-use cms_api::store::EventStore;
 use cms_domain::actor::Role;
+use cms_eventstore::store::EventStore;
 use cms_tests::{Backend, TestDatabase};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -104,7 +104,7 @@ impl TestApp {
         let db = Arc::new(TestDatabase::new(backend).await);
         let store = EventStore::connect(db.url(), 5).await.unwrap();
         let parts = Parts {
-            reads: Reads::primary_only(store.read_db()),
+            reads: Reads::primary_only(store.db().clone()),
             db: Some(db),
             objects,
             objects_dir: None,
@@ -131,7 +131,7 @@ impl TestApp {
         let store = EventStore::connect(db.url(), 5).await.unwrap();
         let (objects, dir) = temp_objects();
         let parts = Parts {
-            reads: Reads::primary_only(store.read_db()),
+            reads: Reads::primary_only(store.db().clone()),
             db: Some(db),
             objects,
             objects_dir: Some(dir),
@@ -150,7 +150,7 @@ impl TestApp {
             .collect();
         let (objects, dir) = temp_objects();
         let parts = Parts {
-            reads: Reads::with_replicas(store.read_db(), &urls, 5).unwrap(),
+            reads: Reads::with_replicas(store.db().clone(), &urls, 5).unwrap(),
             db: None,
             objects,
             objects_dir: Some(dir),
@@ -164,7 +164,7 @@ impl TestApp {
 
     /// Starts the projectors `cms serve` would run.
     pub fn start_projectors(&mut self) {
-        let db = self.store.read_db();
+        let db = self.store.db().clone();
         let config = cms_projections::runner::RunnerConfig {
             batch_size: 500,
             poll_interval: Duration::from_millis(20),

@@ -418,7 +418,7 @@ async fn transactions_cancelled_mid_begin_do_not_wedge_the_sqlite_writer() {
 
     // Arrange
     let app = TestApp::spawn_without_projectors(Backend::Sqlite).await;
-    let cms_projections::db::ReadDb::Sqlite { write, .. } = app.store.read_db() else {
+    let cms_eventstore::Db::Sqlite { write, .. } = app.store.db().clone() else {
         unreachable!("a SQLite app has a SQLite store")
     };
     let mut rng = StdRng::seed_from_u64(11);

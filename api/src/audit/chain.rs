@@ -7,10 +7,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::jcs;
-use crate::store::RecordedEvent;
+use cms_eventstore::store::RecordedEvent;
 
 /// A SHA-256 chain hash.
-pub type ChainHash = [u8; 32];
+pub use cms_eventstore::audit::ChainHash;
 
 /// The hash before position 1.
 pub const GENESIS: ChainHash = [0; 32];

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::chain::ChainHash;
-use super::tables::Checkpoint;
 use crate::objects::{ObjectError, ObjectStore, Put};
+use cms_eventstore::audit::Checkpoint;
 
 /// The folder of checkpoint copies.
 pub const PREFIX: &str = "audit/checkpoints/";

@@ -9,8 +9,8 @@ use std::io::Write;
 use serde_json::json;
 
 use super::chain::canonical_event;
-use super::tables;
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::audit as audit_store;
+use cms_eventstore::store::{EventStore, StoreError};
 
 const PAGE: i64 = 1000;
 
@@ -37,7 +37,7 @@ pub async fn export(
     let previous = if from == 1 {
         Some([0_u8; 32])
     } else {
-        tables::link_at(store, from - 1).await?
+        audit_store::link_at(store.db(), from - 1).await?
     };
     let header = json!({
         "kind": "header",
@@ -55,10 +55,11 @@ pub async fn export(
         let Some(last) = events.last().map(|e| e.global_position) else {
             break;
         };
-        let links: std::collections::BTreeMap<i64, _> = tables::links(store, cursor, last)
-            .await?
-            .into_iter()
-            .collect();
+        let links: std::collections::BTreeMap<i64, _> =
+            audit_store::links(store.db(), cursor, last)
+                .await?
+                .into_iter()
+                .collect();
         for event in &events {
             let line = json!({
                 "kind": "event",
@@ -70,7 +71,7 @@ pub async fn export(
         }
         cursor = last;
     }
-    for c in tables::checkpoints(store).await? {
+    for c in audit_store::checkpoints(store.db()).await? {
         if c.position < from {
             continue;
         }

@@ -9,11 +9,10 @@ pub mod jcs;
 pub mod keys;
 pub mod reads;
 pub mod sealer;
-pub mod tables;
 pub mod verify;
 
+pub use cms_eventstore::audit::Checkpoint;
 pub use export::export;
 pub use keys::{AuditSigner, AUDIT_KEY_FILE};
 pub use sealer::{CheckpointPolicy, SealError, Sealer};
-pub use tables::Checkpoint;
 pub use verify::{verify, verify_with_copies, Damage, Report, VerifyError};

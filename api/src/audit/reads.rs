@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use cms_domain::actor::{Actor, Role};
 use serde::Serialize;
 
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::audit;
+use cms_eventstore::store::{EventStore, StoreError};
 
 /// The routes whose auditor reads are recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,89 +61,38 @@ pub async fn record_if_auditor(
     if actor.role != Role::Auditor {
         return Ok(());
     }
-    let now = Utc::now();
     let user = actor.id.to_string();
     let role = actor.role.to_string();
-    match store {
-        EventStore::Postgres(s) => {
-            sqlx::query(
-                "INSERT INTO audit_reads (read_at, user_id, role, route, target, span) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(now)
-            .bind(&user)
-            .bind(&role)
-            .bind(route.as_str())
-            .bind(target)
-            .bind(span)
-            .execute(s.pool())
-            .await?;
-        }
-        EventStore::Sqlite(s) => {
-            sqlx::query(
-                "INSERT INTO audit_reads (read_at, user_id, role, route, target, span) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .bind(now)
-            .bind(&user)
-            .bind(&role)
-            .bind(route.as_str())
-            .bind(target)
-            .bind(span)
-            .execute(s.pool())
-            .await?;
-        }
-    }
-    Ok(())
+    audit::record_read(
+        store.db(),
+        audit::NewRead {
+            read_at: Utc::now(),
+            user_id: &user,
+            role: &role,
+            route: route.as_str(),
+            target,
+            span,
+        },
+    )
+    .await
 }
-
-type Row = (
-    i64,
-    DateTime<Utc>,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
 
 /// Up to `limit` recorded reads with an id above `after`, oldest first.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn list(store: &EventStore, after: i64, limit: i64) -> Result<Vec<Read>, StoreError> {
-    let rows: Vec<Row> = match store {
-        EventStore::Postgres(s) => {
-            sqlx::query_as(
-                "SELECT id, read_at, user_id, role, route, target, span FROM audit_reads \
-                 WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(s.pool())
-            .await?
-        }
-        EventStore::Sqlite(s) => {
-            sqlx::query_as(
-                "SELECT id, read_at, user_id, role, route, target, span FROM audit_reads \
-                 WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(s.pool())
-            .await?
-        }
-    };
-    Ok(rows
+    Ok(audit::reads(store.db(), after, limit)
+        .await?
         .into_iter()
-        .map(|(id, read_at, user_id, role, route, target, span)| Read {
-            id,
-            read_at,
-            user_id,
-            role,
-            route,
-            target,
-            span,
+        .map(|r| Read {
+            id: r.id,
+            read_at: r.read_at,
+            user_id: r.user_id,
+            role: r.role,
+            route: r.route,
+            target: r.target,
+            span: r.span,
         })
         .collect())
 }

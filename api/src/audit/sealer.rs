@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use super::chain::{self, canonical_time, ChainHash, GENESIS};
 use super::copies;
 use super::keys::AuditSigner;
-use super::tables::{self, Checkpoint};
 use crate::objects::{ObjectError, ObjectStore};
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::audit::{self as audit_store, Checkpoint};
+use cms_eventstore::store::{EventStore, StoreError};
 
 /// Events read and sealed per transaction.
 const BATCH: i64 = 500;
@@ -90,7 +90,7 @@ impl Sealer {
             return Ok(0);
         };
         let mut written = 0;
-        for c in tables::checkpoints(&self.store).await? {
+        for c in audit_store::checkpoints(self.store.db()).await? {
             if copies::put(objects.as_ref(), &c).await? == crate::objects::Put::Created {
                 written += 1;
             }
@@ -114,10 +114,10 @@ impl Sealer {
     /// # Errors
     /// A hole in the log, a concurrent sealer, or a storage failure.
     pub async fn seal_pending(&self) -> Result<i64, SealError> {
-        let (mut last, mut previous) = tables::last_link(&self.store)
+        let (mut last, mut previous) = audit_store::last_link(self.store.db())
             .await?
             .unwrap_or((0, GENESIS));
-        let mut last_checkpoint = tables::last_checkpoint(&self.store).await?;
+        let mut last_checkpoint = audit_store::last_checkpoint(self.store.db()).await?;
         loop {
             let events = self.store.read_log(last, BATCH).await?;
             if events.is_empty() {
@@ -140,11 +140,11 @@ impl Sealer {
                     signed.push(checkpoint);
                 }
             }
-            tables::append(&self.store, start, &rows, &signed).await?;
+            audit_store::append(self.store.db(), start, &rows, &signed).await?;
             self.copy_out(&signed).await?;
         }
         if let Some(due) = self.due_by_time(last, &previous, last_checkpoint.as_ref()) {
-            tables::append(&self.store, last, &[], std::slice::from_ref(&due)).await?;
+            audit_store::append(self.store.db(), last, &[], std::slice::from_ref(&due)).await?;
             last_checkpoint = Some(due);
         }
         // The newest checkpoint is copied on every run, so a copy that failed after its commit is

@@ -23,9 +23,9 @@ use serde::Serialize;
 use super::chain::{self, checkpoint_message, ChainHash, GENESIS};
 use super::copies::{self, Copy};
 use super::keys::signature_valid;
-use super::tables::{self, Checkpoint};
 use crate::objects::{ObjectError, ObjectStore};
-use crate::store::{EventStore, RecordedEvent, StoreError};
+use cms_eventstore::audit::{self as audit_store, Checkpoint};
+use cms_eventstore::store::{EventStore, RecordedEvent, StoreError};
 
 const PAGE: i64 = 2000;
 
@@ -144,9 +144,9 @@ pub async fn verify_with_copies(
     mut progress: impl FnMut(i64, i64),
 ) -> Result<Report, VerifyError> {
     let from = from.max(1);
-    let checkpoints = tables::checkpoints(store).await?;
-    let sealed_head = tables::last_link(store).await?.map_or(0, |l| l.0);
-    let counter = tables::counter(store).await?;
+    let checkpoints = audit_store::checkpoints(store.db()).await?;
+    let sealed_head = audit_store::last_link(store.db()).await?.map_or(0, |l| l.0);
+    let counter = store.head().await?;
     let mut findings: Vec<Damage> = Vec::new();
     let mut by_position: BTreeMap<i64, Checkpoint> = BTreeMap::new();
     let trusted = |c: &Checkpoint| {
@@ -199,7 +199,7 @@ pub async fn verify_with_copies(
     let mut previous = if from == 1 {
         GENESIS
     } else {
-        match tables::link_at(store, from - 1).await? {
+        match audit_store::link_at(store.db(), from - 1).await? {
             Some(hash) => hash,
             None => {
                 return Err(VerifyError::Store(StoreError::Corrupt(format!(
@@ -217,7 +217,7 @@ pub async fn verify_with_copies(
         let Some(last) = events.last().map(|e| e.global_position) else {
             break;
         };
-        let stored: BTreeMap<i64, ChainHash> = tables::links(store, cursor, last)
+        let stored: BTreeMap<i64, ChainHash> = audit_store::links(store.db(), cursor, last)
             .await?
             .into_iter()
             .collect();
@@ -296,7 +296,7 @@ async fn classify(
     let mut cursor = position;
     let mut before: Option<ChainHash> = None;
     loop {
-        let page = tables::links(store, cursor - 1, cursor - 1 + PAGE).await?;
+        let page = audit_store::links(store.db(), cursor - 1, cursor - 1 + PAGE).await?;
         if page.is_empty() {
             break;
         }
@@ -323,7 +323,7 @@ async fn swap_or_move(
     from: i64,
     previous: &ChainHash,
 ) -> Result<Damage, StoreError> {
-    let stored = tables::link_at(store, position).await?;
+    let stored = audit_store::link_at(store.db(), position).await?;
     let other = store.read_log(from - 1, 1).await?;
     if let (Some(stored), Some(other)) = (stored, other.first()) {
         let mut back = other.clone();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::store::RecordedEvent;
+use cms_eventstore::store::RecordedEvent;
 
 /// The stored aggregate type of complaints.
 pub const COMPLAINT: &str = "Complaint";

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use super::bus::{Bus, BusError};
 use super::event::BusEvent;
 use super::resolver::Resolver;
-use crate::store::EventStore;
+use cms_eventstore::store::EventStore;
 
 /// How often the hub checks that its subscription still moves while the bus (or the log) does.
 const STALL_CHECK: Duration = Duration::from_secs(2);

@@ -20,7 +20,7 @@ pub use resolver::Resolver;
 
 use std::sync::Arc;
 
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::store::{EventStore, StoreError};
 
 /// Why the fan-out could not start.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use cms_projections::pool::MeteredPgPool;
+use cms_eventstore::pool::MeteredPgPool;
 use sqlx::postgres::PgConnection;
 use sqlx::Connection;
 use tokio::task::JoinHandle;
@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use super::bus::{Bus, BusError};
 use super::resolver::Resolver;
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::store::{EventStore, StoreError};
 
 pub use crate::metrics::names::{RELAY_LAG, RELAY_LEADER, RELAY_POSITION, RELAY_PUBLISH_ERRORS};
 
@@ -137,8 +137,8 @@ impl Relay {
     }
 
     fn leader_pool(&self) -> Option<&MeteredPgPool> {
-        match (&self.bus, &self.store) {
-            (Bus::Nats(_), EventStore::Postgres(store)) => Some(store.pool()),
+        match &self.bus {
+            Bus::Nats(_) => self.store.db().postgres(),
             _ => None,
         }
     }
@@ -150,7 +150,7 @@ impl Relay {
         };
         let mut waiting_logged = false;
         loop {
-            match try_lock(pool).await {
+            match cms_eventstore::postgres::try_lease(pool, LEADER_LOCK_KEY).await {
                 Ok(Some(conn)) => {
                     tracing::info!("relay: leader");
                     return Lease::Postgres(conn);
@@ -242,18 +242,8 @@ impl Relay {
     }
 
     async fn listener(&self) -> Option<sqlx::postgres::PgListener> {
-        let EventStore::Postgres(store) = &self.store else {
-            return None;
-        };
-        // A one-connection pool of its own, so the listener never holds the main pool's connections.
-        let own = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with((*store.pool().unmetered().connect_options()).clone())
-            .await
-            .ok()?;
-        let mut listener = sqlx::postgres::PgListener::connect_with(&own).await.ok()?;
-        listener.listen("cms_events").await.ok()?;
-        Some(listener)
+        let pool = self.store.db().postgres()?;
+        cms_eventstore::postgres::listen_for_events(pool).await.ok()
     }
 
     async fn wait(&self, listener: &mut Option<sqlx::postgres::PgListener>) {
@@ -264,20 +254,5 @@ impl Relay {
             }
             None => tokio::time::sleep(self.config.poll_interval).await,
         }
-    }
-}
-
-/// Takes the leader lock on a connection of its own; `None` when another session holds it.
-async fn try_lock(pool: &MeteredPgPool) -> Result<Option<PgConnection>, sqlx::Error> {
-    let mut conn = PgConnection::connect_with(&pool.unmetered().connect_options()).await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(LEADER_LOCK_KEY)
-        .fetch_one(&mut conn)
-        .await?;
-    if locked {
-        Ok(Some(conn))
-    } else {
-        let _ = conn.close().await;
-        Ok(None)
     }
 }

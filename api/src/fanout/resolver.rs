@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::event::{facts_of_filing, BusEvent, ComplaintFacts, COMPLAINT};
-use crate::store::{EventStore, RecordedEvent, StoreError};
+use cms_eventstore::store::{EventStore, RecordedEvent, StoreError};
 
 /// Complaints whose facts are cached; past it the cache starts over (cheap, and rare).
 const CACHE_LIMIT: usize = 100_000;

@@ -6,7 +6,7 @@
 //! `cms_projections::pool` (the projections crate cannot depend on this one), re-exported here; the read-routing ones were declared in `reads.rs`
 //! before this module existed and are re-exported from there for compatibility.
 
-pub use cms_projections::pool::POOL_ACQUIRE_DURATION as DB_POOL_ACQUIRE_DURATION;
+pub use cms_eventstore::pool::{PoolRole, POOL_ACQUIRE_DURATION as DB_POOL_ACQUIRE_DURATION};
 pub use cms_projections::runner::{PROJECTION_ERRORS, PROJECTION_POSITION};
 
 // ---- HTTP ------------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ pub const LOG_HEAD: &str = "cms_log_head_position";
 
 // ---- Database --------------------------------------------------------------------------------
 
-/// Gauge: connections of a pool by state (labels `pool`: [`Pool`], `state`: [`ConnectionState`]).
+/// Gauge: connections of a pool by state (labels `pool`: [`PoolRole`], `state`: [`ConnectionState`]).
 pub const DB_POOL_CONNECTIONS: &str = "cms_db_pool_connections";
 /// Gauge: the most connections a pool may open (label `pool`).
 pub const DB_POOL_MAX_CONNECTIONS: &str = "cms_db_pool_max_connections";
@@ -220,25 +220,6 @@ impl CommandOutcome {
             CommandOutcome::IdempotentReplay => "idempotent_replay",
             CommandOutcome::KeyReused => "key_reused",
             CommandOutcome::Error => "error",
-        }
-    }
-}
-
-/// Label `pool` of the pool gauges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pool {
-    /// The primary: commands, projectors, the sealer (SQLite: the single writer).
-    Write,
-    /// Where queries run: the replicas together when configured, else the primary (SQLite: readers).
-    Read,
-}
-
-impl Pool {
-    /// The label value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Pool::Write => "write",
-            Pool::Read => "read",
         }
     }
 }

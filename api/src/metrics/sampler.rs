@@ -5,35 +5,35 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cms_eventstore::pool::{MeteredPool, PoolRole, PoolStats};
+use cms_eventstore::Db;
 use cms_projections::checkpoint::{self, State};
-use cms_projections::db::ReadDb;
-use cms_projections::pool::{MeteredPool, PoolStats};
 
 use super::names::{
-    ConnectionState, Pool, DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_POOL_WAITING, LOG_HEAD,
+    ConnectionState, DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_POOL_WAITING, LOG_HEAD,
     PROJECTION_LAG, PROJECTION_POSITION, PROJECTION_STATE, REPLICA_LAG_EVENTS,
 };
 use crate::reads::Reads;
-use crate::store::EventStore;
+use cms_eventstore::store::EventStore;
 
 /// How often the sampler reads.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 /// The write pool's and the read pool's stats: SQLite's writer and readers; PostgreSQL's primary,
 /// and its replicas together (or the primary again when there are none, since queries run there).
-pub fn pool_stats(store: &EventStore, reads: &Reads) -> [(Pool, PoolStats); 2] {
-    let (write, read) = match store {
-        EventStore::Postgres(s) => {
-            let primary = s.pool().stats();
+pub fn pool_stats(store: &EventStore, reads: &Reads) -> [(PoolRole, PoolStats); 2] {
+    let (write, read) = match store.db() {
+        Db::Postgres(pool) => {
+            let primary = pool.stats();
             let replicas = reads
                 .replica_pools()
                 .map(MeteredPool::stats)
                 .reduce(|sum, p| sum + p);
             (primary, replicas.unwrap_or(primary))
         }
-        EventStore::Sqlite(s) => (s.pool().stats(), s.read_pool().stats()),
+        Db::Sqlite { write, read } => (write.stats(), read.stats()),
     };
-    [(Pool::Write, write), (Pool::Read, read)]
+    [(PoolRole::Write, write), (PoolRole::Read, read)]
 }
 
 /// Records the pool gauges once.
@@ -55,7 +55,7 @@ pub fn sample_pools(store: &EventStore, reads: &Reads) {
 /// # Errors
 /// The database cannot be asked.
 #[allow(clippy::cast_precision_loss)]
-pub async fn sample_projections(db: &ReadDb) -> Result<(), sqlx::Error> {
+pub async fn sample_projections(db: &Db) -> Result<(), sqlx::Error> {
     let rows = checkpoint::status(db).await?;
     if let Some(first) = rows.first() {
         metrics::gauge!(LOG_HEAD).set(first.head as f64);
@@ -76,7 +76,7 @@ pub async fn sample_projections(db: &ReadDb) -> Result<(), sqlx::Error> {
 /// Samples everything every [`SAMPLE_EVERY`] until the task is dropped (replica lag gauges are
 /// recorded by [`Reads::replica_lag`]).
 pub async fn run(store: EventStore, reads: Arc<Reads>) {
-    let db = store.read_db();
+    let db = store.db().clone();
     loop {
         sample_pools(&store, &reads);
         if let Err(error) = sample_projections(&db).await {

@@ -14,7 +14,8 @@ use chrono::Utc;
 use cms_domain::complaint::ComplaintEvent;
 use cms_domain::ids::{ComplaintId, PhotoId};
 
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::photo_jobs;
+use cms_eventstore::store::{EventStore, StoreError};
 
 /// One photo to thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,35 +83,9 @@ pub struct LogPhotoJobs {
     poll: Duration,
 }
 
-#[derive(sqlx::FromRow)]
-struct JobRow {
-    position: i64,
-    complaint_id: String,
-    photo_id: String,
-    deliveries: i32,
-}
-
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
-
-const CLAIM_PG: &str = "UPDATE photo_jobs SET deliveries = deliveries + 1, visible_at = $1 \
-     WHERE position = (SELECT position FROM photo_jobs WHERE done_at IS NULL AND visible_at <= $2 \
-                       ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING position, complaint_id, photo_id, deliveries";
-// SQLite has one writer at a time, so the sub-select and the update cannot interleave with another claim.
-const CLAIM_SQLITE: &str = "UPDATE photo_jobs SET deliveries = deliveries + 1, visible_at = $1 \
-     WHERE position = (SELECT position FROM photo_jobs WHERE done_at IS NULL AND visible_at <= $2 \
-                       ORDER BY position LIMIT 1) \
-     RETURNING position, complaint_id, photo_id, deliveries";
-const INSERT_JOB: &str = "INSERT INTO photo_jobs (position, complaint_id, photo_id, visible_at) \
-     VALUES ($1, $2, $3, $4) ON CONFLICT (position) DO NOTHING";
-const MOVE_FEED_PG: &str = "UPDATE photo_job_feed SET last_position = GREATEST(last_position, $1)";
-const MOVE_FEED_SQLITE: &str = "UPDATE photo_job_feed SET last_position = MAX(last_position, $1)";
-const FEED: &str = "SELECT last_position FROM photo_job_feed";
-const ACK: &str = "UPDATE photo_jobs SET done_at = $1 WHERE position = $2";
-const NAK: &str = "UPDATE photo_jobs SET visible_at = $1 WHERE position = $2 AND done_at IS NULL";
-const DEPTH: &str = "SELECT COUNT(*) FROM photo_jobs WHERE done_at IS NULL";
 
 impl LogPhotoJobs {
     /// Jobs from `store`'s log; a leased job comes back after `ack_wait`; an empty queue is looked
@@ -129,10 +104,7 @@ impl LogPhotoJobs {
     /// # Errors
     /// Storage failures.
     pub async fn feed(&self) -> Result<usize, JobsError> {
-        let after: i64 = match &self.store {
-            EventStore::Postgres(s) => sqlx::query_scalar(FEED).fetch_one(s.pool()).await?,
-            EventStore::Sqlite(s) => sqlx::query_scalar(FEED).fetch_one(s.pool()).await?,
-        };
+        let after = photo_jobs::fed_through(self.store.db()).await?;
         let events = self.store.read_log(after, 500).await?;
         let Some(last) = events.last().map(|e| e.global_position) else {
             return Ok(0);
@@ -152,48 +124,14 @@ impl LogPhotoJobs {
                 },
             )
             .collect();
-        macro_rules! write_batch {
-            ($pool:expr, $move_feed:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for (position, complaint, photo) in &jobs {
-                    sqlx::query(INSERT_JOB)
-                        .bind(position)
-                        .bind(complaint)
-                        .bind(photo)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query($move_feed).bind(last).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }};
-        }
-        match &self.store {
-            EventStore::Postgres(s) => write_batch!(s.pool(), MOVE_FEED_PG),
-            EventStore::Sqlite(s) => write_batch!(s.pool(), MOVE_FEED_SQLITE),
-        }
+        photo_jobs::enqueue(self.store.db(), &jobs, last, now).await?;
         Ok(events.len())
     }
 
     async fn claim(&self) -> Result<Option<PhotoJob>, JobsError> {
         let now = Utc::now().timestamp_millis();
         let lease_end = now + millis(self.ack_wait);
-        let row: Option<JobRow> = match &self.store {
-            EventStore::Postgres(s) => {
-                sqlx::query_as(CLAIM_PG)
-                    .bind(lease_end)
-                    .bind(now)
-                    .fetch_optional(s.pool())
-                    .await?
-            }
-            EventStore::Sqlite(s) => {
-                sqlx::query_as(CLAIM_SQLITE)
-                    .bind(lease_end)
-                    .bind(now)
-                    .fetch_optional(s.pool())
-                    .await?
-            }
-        };
+        let row = photo_jobs::claim(self.store.db(), now, lease_end).await?;
         row.map(|row| {
             let parse = |what: &str, text: &str| {
                 text.parse::<uuid::Uuid>().map_err(|_| {
@@ -208,26 +146,6 @@ impl LogPhotoJobs {
             })
         })
         .transpose()
-    }
-
-    async fn set(&self, sql: &str, time: i64, job: &PhotoJob) -> Result<(), JobsError> {
-        match &self.store {
-            EventStore::Postgres(s) => {
-                sqlx::query(sql)
-                    .bind(time)
-                    .bind(job.id)
-                    .execute(s.pool())
-                    .await?;
-            }
-            EventStore::Sqlite(s) => {
-                sqlx::query(sql)
-                    .bind(time)
-                    .bind(job.id)
-                    .execute(s.pool())
-                    .await?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -249,20 +167,19 @@ impl PhotoJobs for LogPhotoJobs {
     }
 
     async fn ack(&self, job: &PhotoJob) -> Result<(), JobsError> {
-        self.set(ACK, Utc::now().timestamp_millis(), job).await
+        photo_jobs::ack(self.store.db(), job.id, Utc::now().timestamp_millis()).await?;
+        Ok(())
     }
 
     async fn nak(&self, job: &PhotoJob, delay: Duration) -> Result<(), JobsError> {
-        self.set(NAK, Utc::now().timestamp_millis() + millis(delay), job)
-            .await
+        let visible_at = Utc::now().timestamp_millis() + millis(delay);
+        photo_jobs::nak(self.store.db(), job.id, visible_at).await?;
+        Ok(())
     }
 
     async fn depth(&self) -> Result<u64, JobsError> {
         self.feed().await?;
-        let count: i64 = match &self.store {
-            EventStore::Postgres(s) => sqlx::query_scalar(DEPTH).fetch_one(s.pool()).await?,
-            EventStore::Sqlite(s) => sqlx::query_scalar(DEPTH).fetch_one(s.pool()).await?,
-        };
+        let count = photo_jobs::depth(self.store.db()).await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }

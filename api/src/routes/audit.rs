@@ -15,9 +15,10 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::audit::chain::canonical_time;
-use crate::audit::{reads, tables};
+use crate::audit::reads;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiQuery};
+use cms_eventstore::audit as audit_store;
 
 /// The largest page of `GET /v1/audit/events`.
 pub const MAX_PAGE: i64 = 1000;
@@ -99,10 +100,11 @@ pub(crate) async fn events(
     .await?;
     let events = store.read_log(query.after, limit).await?;
     let until = events.last().map_or(query.after, |e| e.global_position);
-    let links: std::collections::BTreeMap<i64, _> = tables::links(store, query.after, until)
-        .await?
-        .into_iter()
-        .collect();
+    let links: std::collections::BTreeMap<i64, _> =
+        audit_store::links(store.db(), query.after, until)
+            .await?
+            .into_iter()
+            .collect();
     let rendered: Vec<Value> = events
         .iter()
         .map(|e| {
@@ -176,7 +178,7 @@ pub(crate) async fn checkpoints(
         None,
     )
     .await?;
-    let all = tables::checkpoints(state.executor.store()).await?;
+    let all = audit_store::checkpoints(state.executor.store().db()).await?;
     let rendered: Vec<Value> = all
         .iter()
         .map(|c| {

@@ -128,7 +128,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<HealthRespon
     // A stopped projection does not make the instance unready (commands still work), but it is
     // reported as degraded so operators see it.
     let (projections, projection_lag) =
-        match cms_projections::checkpoint::status(&store.read_db()).await {
+        match cms_projections::checkpoint::status(&store.db().clone()).await {
             Ok(rows) => {
                 let failed: Vec<&str> = rows
                     .iter()

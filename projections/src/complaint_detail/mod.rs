@@ -17,9 +17,9 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use crate::complaint_list::{decode, ApplyError};
-use crate::db::ReadDb;
-use crate::log::LogEvent;
 use crate::Projection;
+use cms_eventstore::log::LogEvent;
+use cms_eventstore::Db;
 
 /// One event of a complaint as its timeline shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,10 +108,10 @@ pub struct Detail {
 ///
 /// # Errors
 /// Storage failures, or a stored row that does not decode (a bug: the projector wrote it).
-pub async fn get(db: &ReadDb, id: &str) -> Result<Detail, sqlx::Error> {
+pub async fn get(db: &Db, id: &str) -> Result<Detail, sqlx::Error> {
     let projection = Projection::ComplaintDetail;
     match db {
-        ReadDb::Postgres(pool) => {
+        Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
@@ -124,7 +124,7 @@ pub async fn get(db: &ReadDb, id: &str) -> Result<Detail, sqlx::Error> {
                 position: checkpoint.map_or(0, |c| c.position),
             })
         }
-        ReadDb::Sqlite { read, .. } => {
+        Db::Sqlite { read, .. } => {
             let mut tx = read.begin().await?;
             let checkpoint = crate::checkpoint::lite::read(&mut tx, projection).await?;
             let row = lite::load(&mut tx, id).await?;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use super::{fold, DetailRow, TimelineEntry};
 use crate::batch;
 use crate::complaint_list::concerns;
-use crate::log::LogEvent;
 use crate::Applied;
+use cms_eventstore::log::LogEvent;
 
 /// `INSERT INTO complaint_detail (...) VALUES (...), (...) ON CONFLICT ...`: the head before the rows.
 const INSERT: &str =
@@ -63,10 +63,11 @@ fn decode(stored: Stored) -> Result<DetailRow, sqlx::Error> {
     })
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
+    same_backend(crate::batch as batch_sql);
     /// The row of complaint `id`, if any.
     pub(crate) async fn load(conn: &mut Conn, id: &str) -> Result<Option<DetailRow>, sqlx::Error> {
-        let stored = sqlx::query_as::<Db, Stored>(
+        let stored = sqlx::query_as::<Sql, Stored>(
             "SELECT id, state, timeline, last_position FROM complaint_detail WHERE id = $1",
         )
         .bind(id)
@@ -81,7 +82,7 @@ crate::for_each_backend! {
         ids: &[&str],
     ) -> Result<HashMap<String, DetailRow>, sqlx::Error> {
         let select = "SELECT id, state, timeline, last_position FROM complaint_detail";
-        let stored: Vec<Stored> = batch_b::load(conn, select, ids).await?;
+        let stored: Vec<Stored> = batch_sql::load(conn, select, ids).await?;
         stored
             .into_iter()
             .map(|stored| decode(stored).map(|row| (row.id.clone(), row)))
@@ -91,7 +92,7 @@ crate::for_each_backend! {
     /// Writes `rows` (distinct complaints), a few hundred per statement.
     async fn upsert(conn: &mut Conn, rows: &[DetailRow]) -> Result<(), sqlx::Error> {
         let encoded = rows.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        batch_b::insert(conn, INSERT, ON_CONFLICT, &encoded, |mut values, row| {
+        batch_sql::insert(conn, INSERT, ON_CONFLICT, &encoded, |mut values, row| {
             values
                 .push_bind(&row.id)
                 .push_bind(&row.hostel)

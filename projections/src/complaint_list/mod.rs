@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use cms_domain::complaint::{ComplaintEvent, ThumbnailSize};
 use serde::Serialize;
 
-use crate::log::LogEvent;
+use cms_eventstore::log::LogEvent;
 
 /// The aggregate type whose events this projection reads.
 pub const AGGREGATE_TYPE: &str = "Complaint";

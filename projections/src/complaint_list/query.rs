@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::store::COLUMNS;
 use super::ListRow;
-use crate::db::ReadDb;
 use crate::Projection;
+use cms_eventstore::Db;
 
 /// The largest page.
 pub const MAX_LIMIT: i64 = 100;
@@ -247,14 +247,14 @@ fn build(query: &ListQuery, visibility: &Visibility) -> Sql {
     sql
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
     pub(crate) async fn page(
         conn: &mut Conn,
         query: &ListQuery,
         visibility: &Visibility,
     ) -> Result<Vec<ListRow>, sqlx::Error> {
         let sql = build(query, visibility);
-        let mut q = sqlx::query_as::<Db, ListRow>(&sql.text);
+        let mut q = sqlx::query_as::<Sql, ListRow>(&sql.text);
         for param in sql.params {
             q = match param {
                 Param::Text(s) => q.bind(s),
@@ -287,13 +287,13 @@ fn finish(mut rows: Vec<ListRow>, query: &ListQuery, position: i64) -> ListPage 
 /// # Errors
 /// Storage failures.
 pub async fn list(
-    db: &ReadDb,
+    db: &Db,
     query: &ListQuery,
     visibility: &Visibility,
 ) -> Result<ListPage, sqlx::Error> {
     let projection = Projection::ComplaintList;
     match db {
-        ReadDb::Postgres(pool) => {
+        Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
@@ -303,7 +303,7 @@ pub async fn list(
             tx.commit().await?;
             Ok(finish(rows, query, checkpoint.map_or(0, |c| c.position)))
         }
-        ReadDb::Sqlite { read, .. } => {
+        Db::Sqlite { read, .. } => {
             let mut tx = read.begin().await?;
             let checkpoint = crate::checkpoint::lite::read(&mut tx, projection).await?;
             let rows = lite::page(&mut tx, query, visibility).await?;

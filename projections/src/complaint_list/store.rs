@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::{concerns, fold, ListRow};
 use crate::batch;
-use crate::log::LogEvent;
 use crate::Applied;
+use cms_eventstore::log::LogEvent;
 
 pub(super) const COLUMNS: &str = "id, hostel, wing, room, category, severity, priority, \
      priority_rank, status, assignee, reporter, title, description, filed_at, updated_at, \
@@ -28,17 +28,18 @@ const ON_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET \
      first_photo_id = excluded.first_photo_id, first_thumbnail = excluded.first_thumbnail, \
      last_position = excluded.last_position";
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
+    same_backend(crate::batch as batch_sql);
     /// The stored rows of complaints `ids`, by id (one query).
     async fn load(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, ListRow>, sqlx::Error> {
         let select = format!("SELECT {COLUMNS} FROM complaint_list");
-        let rows: Vec<ListRow> = batch_b::load(conn, &select, ids).await?;
+        let rows: Vec<ListRow> = batch_sql::load(conn, &select, ids).await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 
     /// Writes `rows` (distinct complaints), a few hundred per statement.
     async fn upsert(conn: &mut Conn, rows: &[ListRow]) -> Result<(), sqlx::Error> {
-        batch_b::insert(conn, INSERT, ON_CONFLICT, rows, |mut values, row| {
+        batch_sql::insert(conn, INSERT, ON_CONFLICT, rows, |mut values, row| {
             values
                 .push_bind(&row.id)
                 .push_bind(&row.hostel)

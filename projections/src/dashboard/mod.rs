@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use cms_domain::complaint::ComplaintEvent;
 
 use crate::complaint_list::{decode, ApplyError};
-use crate::log::LogEvent;
+use cms_eventstore::log::LogEvent;
 
 /// Statuses in which a complaint still needs work (resolved waits on the reporter, so it is not open).
 pub const OPEN_STATUSES: [&str; 6] = [

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::OPEN_STATUSES;
-use crate::db::ReadDb;
 use crate::Projection;
+use cms_eventstore::Db;
 
 /// Mean and median of durations, in seconds, over a window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,13 +119,13 @@ fn day_of(postgres: bool, column: &str) -> String {
     }
 }
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
     async fn counts(conn: &mut Conn, column: &str, hostel: &str) -> Result<BTreeMap<String, i64>, sqlx::Error> {
         let sql = format!(
             "SELECT {column} AS key, COUNT(*) AS n FROM dashboard_complaints \
              WHERE hostel = $1 GROUP BY {column}"
         );
-        let rows = sqlx::query_as::<Db, Count>(&sql).bind(hostel).fetch_all(&mut *conn).await?;
+        let rows = sqlx::query_as::<Sql, Count>(&sql).bind(hostel).fetch_all(&mut *conn).await?;
         Ok(rows
             .into_iter()
             .map(|c| (c.key.unwrap_or_else(|| "untriaged".to_owned()), c.n))
@@ -139,12 +139,12 @@ crate::for_each_backend! {
         since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Durations, sqlx::Error> {
-        let d = seconds(PG, "filed_at", column);
+        let d = seconds(DIALECT.is_postgres(), "filed_at", column);
         let filter = format!(
             "FROM dashboard_complaints WHERE hostel = $1 AND {column} IS NOT NULL \
              AND {column} >= $2 AND {column} <= $3"
         );
-        let summary = sqlx::query_as::<Db, Summary>(&format!(
+        let summary = sqlx::query_as::<Sql, Summary>(&format!(
             "SELECT COUNT(*) AS n, AVG({d}) AS mean {filter}"
         ))
         .bind(hostel)
@@ -155,7 +155,7 @@ crate::for_each_backend! {
         let median = if summary.n == 0 {
             None
         } else {
-            let middle: Vec<f64> = sqlx::query_scalar::<Db, f64>(&format!(
+            let middle: Vec<f64> = sqlx::query_scalar::<Sql, f64>(&format!(
                 "SELECT {d} AS d {filter} ORDER BY d LIMIT $4 OFFSET $5"
             ))
             .bind(hostel)
@@ -191,7 +191,7 @@ crate::for_each_backend! {
         position: i64,
     ) -> Result<Dashboard, sqlx::Error> {
         let open = open_list();
-        let oldest_open = sqlx::query_as::<Db, OldestOpen>(&format!(
+        let oldest_open = sqlx::query_as::<Sql, OldestOpen>(&format!(
             "SELECT id, filed_at FROM dashboard_complaints WHERE hostel = $1 \
              AND status IN ({open}) ORDER BY filed_at, id LIMIT 1"
         ))
@@ -199,8 +199,8 @@ crate::for_each_backend! {
         .fetch_optional(&mut *conn)
         .await?;
         let first_day = now.date_naive() - Duration::days(29);
-        let day = day_of(PG, "resolved_at");
-        let per_day: BTreeMap<String, i64> = sqlx::query_as::<Db, Count>(&format!(
+        let day = day_of(DIALECT.is_postgres(), "resolved_at");
+        let per_day: BTreeMap<String, i64> = sqlx::query_as::<Sql, Count>(&format!(
             "SELECT {day} AS key, COUNT(*) AS n FROM dashboard_resolutions \
              WHERE hostel = $1 AND resolved_at >= $2 AND resolved_at <= $3 GROUP BY {day}"
         ))
@@ -221,7 +221,7 @@ crate::for_each_backend! {
             })
             .collect();
         let (resolutions, reopens, ratings, average_rating): (i64, i64, i64, Option<f64>) =
-            sqlx::query_as::<Db, (i64, i64, i64, Option<f64>)>(
+            sqlx::query_as::<Sql, (i64, i64, i64, Option<f64>)>(
                 "SELECT CAST(COALESCE(SUM(resolutions), 0) AS BIGINT), \
                  CAST(COALESCE(SUM(reopens), 0) AS BIGINT), COUNT(rating), \
                  AVG(CAST(rating AS DOUBLE PRECISION)) FROM dashboard_complaints WHERE hostel = $1",
@@ -232,7 +232,7 @@ crate::for_each_backend! {
         #[allow(clippy::cast_precision_loss)]
         let reopen_rate = (resolutions > 0).then(|| reopens as f64 / resolutions as f64);
         let mut staff: BTreeMap<String, StaffLoad> = BTreeMap::new();
-        let loads = sqlx::query_as::<Db, (String, i64, i64)>(
+        let loads = sqlx::query_as::<Sql, (String, i64, i64)>(
             "SELECT assignee, COUNT(*), \
              COALESCE(SUM(CASE WHEN status = 'in_progress' THEN 1 ELSE 0 END), 0) \
              FROM dashboard_complaints WHERE hostel = $1 AND assignee IS NOT NULL \
@@ -247,7 +247,7 @@ crate::for_each_backend! {
             entry.open_assigned = open_assigned;
             entry.in_progress = in_progress;
         }
-        let recent = sqlx::query_as::<Db, (String, i64)>(
+        let recent = sqlx::query_as::<Sql, (String, i64)>(
             "SELECT resolved_by, COUNT(*) FROM dashboard_resolutions WHERE hostel = $1 \
              AND resolved_at >= $2 AND resolved_at <= $3 GROUP BY resolved_by",
         )
@@ -285,13 +285,13 @@ crate::for_each_backend! {
 /// # Errors
 /// Storage failures.
 pub async fn dashboard(
-    db: &ReadDb,
+    db: &Db,
     hostel: &str,
     now: DateTime<Utc>,
 ) -> Result<Dashboard, sqlx::Error> {
     let projection = Projection::Dashboard;
     match db {
-        ReadDb::Postgres(pool) => {
+        Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
@@ -302,7 +302,7 @@ pub async fn dashboard(
             tx.commit().await?;
             Ok(dashboard)
         }
-        ReadDb::Sqlite { read, .. } => {
+        Db::Sqlite { read, .. } => {
             let mut tx = read.begin().await?;
             let checkpoint = crate::checkpoint::lite::read(&mut tx, projection).await?;
             let position = checkpoint.map_or(0, |c| c.position);

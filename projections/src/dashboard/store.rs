@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use super::{fold, DashboardRow, ResolutionRow};
 use crate::batch;
 use crate::complaint_list::concerns;
-use crate::log::LogEvent;
 use crate::Applied;
+use cms_eventstore::log::LogEvent;
 
 pub(crate) const COLUMNS: &str = "id, hostel, category, priority, status, assignee, filed_at, \
      first_assigned_at, resolved_at, resolutions, reopens, rating, last_position";
@@ -29,20 +29,21 @@ const ON_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET hostel = excluded.hos
 const INSERT_RESOLUTIONS: &str = "INSERT INTO dashboard_resolutions \
      (complaint_id, seq, hostel, resolved_by, resolved_at) ";
 
-crate::for_each_backend! {
+cms_eventstore::for_each_backend! {
+    same_backend(crate::batch as batch_sql);
     /// The stored rows of complaints `ids`, by id (one query).
     async fn load(
         conn: &mut Conn,
         ids: &[&str],
     ) -> Result<HashMap<String, DashboardRow>, sqlx::Error> {
         let select = format!("SELECT {COLUMNS} FROM dashboard_complaints");
-        let rows: Vec<DashboardRow> = batch_b::load(conn, &select, ids).await?;
+        let rows: Vec<DashboardRow> = batch_sql::load(conn, &select, ids).await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 
     /// Writes `rows` (distinct complaints), a few hundred per statement.
     async fn upsert(conn: &mut Conn, rows: &[DashboardRow]) -> Result<(), sqlx::Error> {
-        batch_b::insert(conn, INSERT, ON_CONFLICT, rows, |mut values, row| {
+        batch_sql::insert(conn, INSERT, ON_CONFLICT, rows, |mut values, row| {
             values
                 .push_bind(&row.id)
                 .push_bind(&row.hostel)
@@ -63,7 +64,7 @@ crate::for_each_backend! {
 
     /// Inserts `rows`, a few hundred per statement.
     async fn insert_resolutions(conn: &mut Conn, rows: &[ResolutionRow]) -> Result<(), sqlx::Error> {
-        batch_b::insert(conn, INSERT_RESOLUTIONS, "", rows, |mut values, row| {
+        batch_sql::insert(conn, INSERT_RESOLUTIONS, "", rows, |mut values, row| {
             values
                 .push_bind(&row.complaint_id)
                 .push_bind(row.seq)

@@ -5,11 +5,12 @@
 //! catch those). Every one must be reported at its first bad position with its kind.
 
 use cms_api::audit::chain::{link, ChainHash, GENESIS};
+use cms_eventstore::Db;
 use std::sync::Arc;
 
 use cms_api::audit::{verify, verify_with_copies, CheckpointPolicy, Damage, Sealer};
 use cms_api::objects::{LocalFolder, ObjectStore};
-use cms_api::store::{Append, EventStore, NewEvent};
+use cms_eventstore::store::{Append, EventStore, NewEvent};
 use cms_tests::{Backend, TestDatabase};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -76,9 +77,9 @@ impl Tamperer {
     /// Runs `sql` (one or more statements) in one transaction: one fsync, not one per statement.
     async fn exec(&self, sql: &str) {
         let sql = &format!("BEGIN; {}; COMMIT;", sql.trim_end().trim_end_matches(';'));
-        match &self.store {
-            EventStore::Postgres(s) => sqlx::raw_sql(sql).execute(s.pool()).await.map(drop),
-            EventStore::Sqlite(s) => sqlx::raw_sql(sql).execute(s.pool()).await.map(drop),
+        match self.store.db() {
+            Db::Postgres(s) => sqlx::raw_sql(sql).execute(s).await.map(drop),
+            Db::Sqlite { write: s, .. } => sqlx::raw_sql(sql).execute(s).await.map(drop),
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -89,8 +90,8 @@ impl Tamperer {
             store: store.clone(),
             sqlite_triggers: Vec::new(),
         };
-        match store {
-            EventStore::Postgres(_) => {
+        match store.db() {
+            Db::Postgres(_) => {
                 tamperer
                     .exec(
                         "ALTER TABLE events DISABLE TRIGGER USER; \
@@ -100,12 +101,12 @@ impl Tamperer {
                     )
                     .await;
             }
-            EventStore::Sqlite(s) => {
+            Db::Sqlite { write: s, .. } => {
                 let triggers: Vec<(String, String)> = sqlx::query_as(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
                      AND tbl_name IN ('events', 'event_chain', 'audit_checkpoints', 'event_log_head')",
                 )
-                .fetch_all(s.pool())
+                .fetch_all(s)
                 .await
                 .unwrap();
                 for (name, _) in &triggers {
@@ -140,7 +141,7 @@ impl Tamperer {
         for sql in &self.sqlite_triggers {
             self.exec(sql).await;
         }
-        if matches!(self.store, EventStore::Postgres(_)) {
+        if matches!(self.store.db(), Db::Postgres(_)) {
             self.exec(
                 "ALTER TABLE events ENABLE TRIGGER USER; \
                  ALTER TABLE event_chain ENABLE TRIGGER USER; \
@@ -156,7 +157,7 @@ impl Tamperer {
         let previous: ChainHash = if from == 1 {
             GENESIS
         } else {
-            cms_api::audit::tables::link_at(&self.store, from - 1)
+            cms_eventstore::audit::link_at(self.store.db(), from - 1)
                 .await
                 .unwrap()
                 .unwrap()
@@ -170,9 +171,9 @@ impl Tamperer {
         let mut inserts = String::new();
         for event in &events {
             hash = link(&hash, event);
-            let literal = match self.store {
-                EventStore::Postgres(_) => format!("'\\x{}'::bytea", hex::encode(hash)),
-                EventStore::Sqlite(_) => format!("X'{}'", hex::encode(hash)),
+            let literal = match self.store.db() {
+                Db::Postgres(_) => format!("'\\x{}'::bytea", hex::encode(hash)),
+                Db::Sqlite { .. } => format!("X'{}'", hex::encode(hash)),
             };
             inserts.push_str(&format!(
                 "INSERT INTO event_chain (global_position, chain_hash) VALUES ({}, {literal});",
@@ -393,13 +394,13 @@ async fn a_forged_checkpoint_signature_is_reported_and_the_guards_refuse_chain_e
         let key = audit_signer().public_key_bytes();
 
         // Act
-        let refused = match &store {
-            EventStore::Postgres(s) => sqlx::query("DELETE FROM event_chain")
-                .execute(s.pool())
+        let refused = match store.db() {
+            Db::Postgres(s) => sqlx::query("DELETE FROM event_chain")
+                .execute(s)
                 .await
                 .map(drop),
-            EventStore::Sqlite(s) => sqlx::query("DELETE FROM event_chain")
-                .execute(s.pool())
+            Db::Sqlite { write: s, .. } => sqlx::query("DELETE FROM event_chain")
+                .execute(s)
                 .await
                 .map(drop),
         };
@@ -465,7 +466,7 @@ async fn a_checkpoint_is_signed_when_the_interval_passes_and_verify_can_start_la
         tamperer.finish().await;
 
         // Assert
-        let newest = cms_api::audit::tables::last_checkpoint(&store)
+        let newest = cms_eventstore::audit::last_checkpoint(store.db())
             .await
             .unwrap()
             .unwrap();

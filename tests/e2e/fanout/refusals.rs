@@ -1,10 +1,10 @@
 //! Everything `/v1/ws` refuses, each with its stable code before the upgrade, and the limits on an
 //! open socket (inbound size, bad messages, sockets per user).
 
+use cms_eventstore::Db;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cms_api::store::EventStore;
 use cms_domain::actor::Role;
 use cms_tests::{Backend, TestDatabase};
 use reqwest::StatusCode;
@@ -258,17 +258,17 @@ async fn the_sockets_per_user_limit_holds_across_instances_and_forgets_a_dead_on
         refused_for_the_limit(&a, &token).await;
         refused_for_the_limit(&b, &token).await;
         // The user's key in the sessions table, read while their sockets are open.
-        let key: String = match &a.store {
-            EventStore::Postgres(s) => {
+        let key: String = match a.store.db() {
+            Db::Postgres(s) => sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
+                .fetch_one(s)
+                .await
+                .unwrap(),
+            Db::Sqlite { write: s, .. } => {
                 sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
-                    .fetch_one(s.pool())
+                    .fetch_one(s)
                     .await
                     .unwrap()
             }
-            EventStore::Sqlite(s) => sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
-                .fetch_one(s.pool())
-                .await
-                .unwrap(),
         };
 
         // ... closing the one on `a` frees a slot on `b`.
@@ -283,22 +283,22 @@ async fn the_sockets_per_user_limit_holds_across_instances_and_forgets_a_dead_on
         for n in 0..2 {
             let insert = "INSERT INTO ws_sessions (session_id, user_key, instance_id, expires_at) \
                           VALUES ($1, $2, 'dead-instance', $3)";
-            match &a.store {
-                EventStore::Postgres(s) => {
+            match a.store.db() {
+                Db::Postgres(s) => {
                     sqlx::query(insert)
                         .bind(format!("dead-{n}"))
                         .bind(&key)
                         .bind(expires_at)
-                        .execute(s.pool())
+                        .execute(s)
                         .await
                         .unwrap();
                 }
-                EventStore::Sqlite(s) => {
+                Db::Sqlite { write: s, .. } => {
                     sqlx::query(insert)
                         .bind(format!("dead-{n}"))
                         .bind(&key)
                         .bind(expires_at)
-                        .execute(s.pool())
+                        .execute(s)
                         .await
                         .unwrap();
                 }

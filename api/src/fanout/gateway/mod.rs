@@ -20,7 +20,7 @@ use cms_domain::ids::HostelId;
 use super::event::BusEvent;
 use super::hub::Hub;
 use super::resolver::Resolver;
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::store::{EventStore, StoreError};
 
 pub use crate::metrics::names::{
     WS_CONNECTIONS_OPEN as WS_SOCKETS, WS_SLOW_CLIENT_DISCONNECTS as WS_SLOW_CLOSED,
@@ -283,7 +283,7 @@ pub async fn complaint_visible(
     gateway: &Gateway,
     actor: &Actor,
     id: &str,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<bool, cms_eventstore::store::StoreError> {
     let Some(facts) = gateway.resolver.facts(id).await? else {
         return Ok(false);
     };

@@ -12,7 +12,8 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::sockets::{self, NewSession};
+use cms_eventstore::store::{EventStore, StoreError};
 
 /// How the sessions table is kept.
 #[derive(Debug, Clone, Copy)]
@@ -47,13 +48,6 @@ fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
 
-const COUNT: &str = "SELECT count(*) FROM ws_sessions WHERE user_key = $1 AND expires_at >= $2";
-const INSERT: &str =
-    "INSERT INTO ws_sessions (session_id, user_key, instance_id, expires_at) VALUES ($1, $2, $3, $4)";
-const DELETE: &str = "DELETE FROM ws_sessions WHERE session_id = $1";
-const EXTEND: &str = "UPDATE ws_sessions SET expires_at = $1 WHERE instance_id = $2";
-const PURGE: &str = "DELETE FROM ws_sessions WHERE expires_at < $1";
-
 impl Sessions {
     pub(crate) fn new(store: EventStore, config: SessionsConfig) -> Self {
         Self {
@@ -81,39 +75,20 @@ impl Sessions {
         let id = Uuid::now_v7().to_string();
         let expires_at = now.saturating_add(ttl_ms(self.config.ttl));
         let max = i64::try_from(max).unwrap_or(i64::MAX);
-        macro_rules! open {
-            ($tx:expr) => {{
-                let mut tx = $tx;
-                let live: i64 = sqlx::query_scalar(COUNT)
-                    .bind(user_key)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if live >= max {
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
-                sqlx::query(INSERT)
-                    .bind(&id)
-                    .bind(user_key)
-                    .bind(&self.instance)
-                    .bind(expires_at)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            }};
-        }
-        match &self.store {
-            EventStore::Postgres(s) => {
-                let mut tx = s.pool().begin().await?;
-                // Openings for one user take turns; other users' do not wait.
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind(format!("ws_sessions:{user_key}"))
-                    .execute(&mut *tx)
-                    .await?;
-                open!(tx)
-            }
-            EventStore::Sqlite(s) => open!(s.pool().begin_with("BEGIN IMMEDIATE").await?),
+        let opened = sockets::open_session(
+            self.store.db(),
+            NewSession {
+                session_id: &id,
+                user_key,
+                instance_id: &self.instance,
+                now_ms: now,
+                expires_at_ms: expires_at,
+            },
+            max,
+        )
+        .await?;
+        if !opened {
+            return Ok(None);
         }
         Ok(Some(id))
     }
@@ -123,14 +98,7 @@ impl Sessions {
     /// # Errors
     /// Storage failures.
     pub(crate) async fn close(&self, id: &str) -> Result<(), StoreError> {
-        match &self.store {
-            EventStore::Postgres(s) => {
-                sqlx::query(DELETE).bind(id).execute(s.pool()).await?;
-            }
-            EventStore::Sqlite(s) => {
-                sqlx::query(DELETE).bind(id).execute(s.pool()).await?;
-            }
-        }
+        sockets::close_session(self.store.db(), id).await?;
         Ok(())
     }
 
@@ -141,20 +109,7 @@ impl Sessions {
     pub(crate) async fn heartbeat(&self) -> Result<(), StoreError> {
         let now = now_ms();
         let expires_at = now.saturating_add(ttl_ms(self.config.ttl));
-        macro_rules! beat {
-            ($pool:expr) => {{
-                sqlx::query(EXTEND)
-                    .bind(expires_at)
-                    .bind(&self.instance)
-                    .execute($pool)
-                    .await?;
-                sqlx::query(PURGE).bind(now).execute($pool).await?;
-            }};
-        }
-        match &self.store {
-            EventStore::Postgres(s) => beat!(s.pool()),
-            EventStore::Sqlite(s) => beat!(s.pool()),
-        }
+        sockets::extend_sessions(self.store.db(), &self.instance, now, expires_at).await?;
         Ok(())
     }
 }

@@ -12,7 +12,8 @@ use cms_domain::ids::UserId;
 use rand::RngCore;
 
 use crate::auth::{hostels_from_scope, scope_from_hostels};
-use crate::store::{EventStore, StoreError};
+use cms_eventstore::sockets;
+use cms_eventstore::store::{EventStore, StoreError};
 
 /// A redeemed ticket: who, and until when their token is valid (Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,48 +43,15 @@ pub async fn issue(
     let expires_at = (now + ttl_secs).min(token_expires_at);
     let hostels = serde_json::to_string(&hostels_from_scope(&actor.scope))
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    const PURGE: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
-    const INSERT: &str = "INSERT INTO ws_tickets \
-         (ticket_hash, user_id, role, hostels, token_expires_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)";
-    macro_rules! run {
-        ($pool:expr) => {{
-            sqlx::query(PURGE).bind(now).execute($pool).await?;
-            sqlx::query(INSERT)
-                .bind(hash(&ticket))
-                .bind(actor.id.to_string())
-                .bind(actor.role.as_str())
-                .bind(&hostels)
-                .bind(token_expires_at)
-                .bind(expires_at)
-                .execute($pool)
-                .await?;
-        }};
-    }
-    match store {
-        EventStore::Postgres(s) => run!(s.pool()),
-        EventStore::Sqlite(s) => run!(s.pool()),
-    }
+    let row = sockets::TicketRow {
+        user_id: actor.id.to_string(),
+        role: actor.role.as_str().to_owned(),
+        hostels,
+        token_expires_at,
+        expires_at,
+    };
+    sockets::issue_ticket(store.db(), &hash(&ticket), &row, now).await?;
     Ok((ticket, expires_at - now))
-}
-
-type Row = (String, String, String, i64, i64);
-
-async fn fetch(store: &EventStore, sql: &str, ticket: &str) -> Result<Option<Row>, StoreError> {
-    Ok(match store {
-        EventStore::Postgres(s) => {
-            sqlx::query_as(sql)
-                .bind(hash(ticket))
-                .fetch_optional(s.pool())
-                .await?
-        }
-        EventStore::Sqlite(s) => {
-            sqlx::query_as(sql)
-                .bind(hash(ticket))
-                .fetch_optional(s.pool())
-                .await?
-        }
-    })
 }
 
 /// Who `ticket` is for, without using it up: `None` when it is unknown, used or expired.
@@ -91,9 +59,7 @@ async fn fetch(store: &EventStore, sql: &str, ticket: &str) -> Result<Option<Row
 /// # Errors
 /// Storage failures, or a stored row that no longer makes an actor.
 pub async fn peek(store: &EventStore, ticket: &str) -> Result<Option<Redeemed>, StoreError> {
-    const PEEK: &str = "SELECT user_id, role, hostels, token_expires_at, expires_at \
-         FROM ws_tickets WHERE ticket_hash = $1";
-    decode(fetch(store, PEEK, ticket).await?)
+    decode(sockets::peek_ticket(store.db(), &hash(ticket)).await?)
 }
 
 /// Redeems `ticket`: `None` when it is unknown, used or expired.
@@ -101,13 +67,18 @@ pub async fn peek(store: &EventStore, ticket: &str) -> Result<Option<Redeemed>, 
 /// # Errors
 /// Storage failures, or a stored row that no longer makes an actor.
 pub async fn redeem(store: &EventStore, ticket: &str) -> Result<Option<Redeemed>, StoreError> {
-    const REDEEM: &str = "DELETE FROM ws_tickets WHERE ticket_hash = $1 \
-         RETURNING user_id, role, hostels, token_expires_at, expires_at";
-    decode(fetch(store, REDEEM, ticket).await?)
+    decode(sockets::redeem_ticket(store.db(), &hash(ticket)).await?)
 }
 
-fn decode(row: Option<Row>) -> Result<Option<Redeemed>, StoreError> {
-    let Some((user_id, role, hostels, token_expires_at, expires_at)) = row else {
+fn decode(row: Option<sockets::TicketRow>) -> Result<Option<Redeemed>, StoreError> {
+    let Some(sockets::TicketRow {
+        user_id,
+        role,
+        hostels,
+        token_expires_at,
+        expires_at,
+    }) = row
+    else {
         return Ok(None);
     };
     if expires_at < Utc::now().timestamp() {

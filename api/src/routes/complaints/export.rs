@@ -14,9 +14,9 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
+use cms_eventstore::Db;
 use cms_projections::complaint_list::MAX_LIMIT;
 use cms_projections::complaint_list::{self, Cursor, ListPage, ListQuery, ListRow, Visibility};
-use cms_projections::db::ReadDb;
 use futures::stream::{self, Stream, StreamExt};
 
 use super::list::{prepare, ListParams};
@@ -114,7 +114,7 @@ fn row_line(row: &ListRow) -> String {
 
 /// Where the walk through the pages stands.
 struct Walk {
-    db: ReadDb,
+    db: Db,
     query: ListQuery,
     visibility: Visibility,
     /// The first page, read before answering (its position is the token).

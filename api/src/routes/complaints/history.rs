@@ -15,7 +15,7 @@ use crate::audit::reads;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiPath};
 use crate::fanout::event::is_internal_comment;
-use crate::store::RecordedEvent;
+use cms_eventstore::store::RecordedEvent;
 
 /// Read a complaint's full history.
 #[utoipa::path(

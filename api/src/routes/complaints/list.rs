@@ -175,7 +175,7 @@ pub(super) async fn prepare(
     actor: &cms_domain::actor::Actor,
     headers: &HeaderMap,
     params: &ListParams,
-) -> Result<(cms_projections::db::ReadDb, ListQuery, Visibility), Response> {
+) -> Result<(cms_eventstore::Db, ListQuery, Visibility), Response> {
     let query = to_query(params).map_err(IntoResponse::into_response)?;
     let wanted = min_position(headers, params.min_position).map_err(IntoResponse::into_response)?;
     let db = state

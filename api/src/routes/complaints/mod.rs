@@ -180,7 +180,7 @@ pub(crate) fn parse_time(
 /// A stored event that no longer deserialises.
 pub(crate) fn fold_until(
     executor: &Executor,
-    events: &[crate::store::RecordedEvent],
+    events: &[cms_eventstore::store::RecordedEvent],
     as_of: Option<chrono::DateTime<Utc>>,
     at_position: Option<i64>,
 ) -> Result<Loaded<Complaint>, ApiError> {

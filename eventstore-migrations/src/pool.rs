@@ -24,9 +24,28 @@ use futures::TryStreamExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Acquire, Database, Describe, Either, Execute, Executor, Pool, Transaction};
 
-/// Histogram: seconds a task waited for a connection of a pool (label `pool`). Declared here because
-/// the pools live in this crate; the API re-exports it with every other metric name.
+/// Histogram: seconds a task waited for a connection of a pool (label `pool`: [`PoolRole`]). Declared
+/// here because the pools live in this crate; the API lists it with every other metric name.
 pub const POOL_ACQUIRE_DURATION: &str = "cms_db_pool_acquire_duration_seconds";
+
+/// What a pool is for: label `pool` of every pool metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolRole {
+    /// The primary: commands, projectors, the sealer (SQLite: the single writer).
+    Write,
+    /// Where queries run: the replicas together when configured, else the primary (SQLite: readers).
+    Read,
+}
+
+impl PoolRole {
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PoolRole::Write => "write",
+            PoolRole::Read => "read",
+        }
+    }
+}
 
 /// An sqlx pool that counts who waits for its connections; cheap to clone (shared).
 #[derive(Debug)]
@@ -115,13 +134,12 @@ impl Drop for Waiting {
 }
 
 impl<DB: Database> MeteredPool<DB> {
-    /// Wraps `pool`, whose waits are recorded with the label `pool` = `name` (a compiled-in name such
-    /// as `write` or `read`, never user data).
-    pub fn new(pool: Pool<DB>, name: &'static str) -> Self {
+    /// Wraps `pool`, whose waits are recorded with the label `pool` = `role`.
+    pub fn new(pool: Pool<DB>, role: PoolRole) -> Self {
         Self {
             pool,
             waiting: Arc::default(),
-            name,
+            name: role.as_str(),
         }
     }
 

@@ -1,23 +1,25 @@
 //! The event store: the global, append-only log behind every aggregate, on PostgreSQL or SQLite.
 //!
-//! [`EventStore`] is a closed enum over the two backends rather than a trait object: both are known,
-//! async trait objects would box every call, and a `match` keeps each operation's two implementations
-//! side by side. What the backends guarantee (ARCHITECTURE section 3, docs/adr/0002):
+//! Every operation but the append is written once for both backends ([`crate::on_backend!`]); the
+//! append differs (`postgres.rs`: a trigger numbers rows under the counter's lock; `sqlite.rs`: the
+//! single writer numbers them), and so does decoding a row (`row.rs`). What the backends guarantee (ARCHITECTURE section 3, docs/adr/0002):
 //! - every event gets a global position that is commit-ordered, contiguous and gap-free;
 //! - rows are never updated or deleted (the database refuses);
 //! - a command's events and its idempotency record commit together or not at all.
 
 mod postgres;
 mod repository;
+mod row;
 mod sqlite;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-pub use postgres::PgEventStore;
 pub use repository::CqrsRepository;
-pub use sqlite::SqliteEventStore;
+
+use crate::db::{Backend, Db};
+use row::EventRow;
 
 /// One event as the log holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,12 +99,15 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// The event store, on one of its two backends.
+/// The event store on its database; cheap to clone (pools are shared).
 #[derive(Debug, Clone)]
-pub enum EventStore {
-    Postgres(PgEventStore),
-    Sqlite(SqliteEventStore),
+pub struct EventStore {
+    db: Db,
 }
+
+const EVENT_COLUMNS: &str =
+    "global_position, event_id, recorded_at, aggregate_type, aggregate_id, \
+     sequence, event_type, event_version, payload, metadata";
 
 impl EventStore {
     /// Connects to `url` (`postgres://…` or `sqlite:…`) with at most `max_connections` per pool.
@@ -110,35 +115,28 @@ impl EventStore {
     /// # Errors
     /// A malformed URL or an unreachable database.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(
-                PgEventStore::connect(url, max_connections).await?,
-            ))
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            postgres::connect(url, max_connections).await?
         } else {
-            Ok(Self::Sqlite(
-                SqliteEventStore::connect(url, max_connections).await?,
-            ))
-        }
+            sqlite::connect(url, max_connections).await?
+        };
+        Ok(Self { db })
+    }
+
+    /// The store on an open database.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// The database: projectors write read models through its writer (SQLite's single writer is
+    /// shared with appends), queries use its readers, and every other table of CMS lives there too.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// The backend's name, for logs and health output.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "postgres",
-            Self::Sqlite(_) => "sqlite",
-        }
-    }
-
-    /// The same database as the read side sees it: projectors write read models through the
-    /// writer (SQLite's single writer is shared with appends), queries use the readers.
-    pub fn read_db(&self) -> cms_projections::db::ReadDb {
-        match self {
-            Self::Postgres(s) => cms_projections::db::ReadDb::Postgres(s.pool().clone()),
-            Self::Sqlite(s) => cms_projections::db::ReadDb::Sqlite {
-                write: s.pool().clone(),
-                read: s.read_pool().clone(),
-            },
-        }
+        self.db.backend().as_str()
     }
 
     /// Applies every pending migration.
@@ -146,10 +144,11 @@ impl EventStore {
     /// # Errors
     /// A migration that fails or a database whose applied migrations differ from the embedded ones.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Postgres(s) => s.migrate().await,
-            Self::Sqlite(s) => s.migrate().await,
+        match &self.db {
+            Db::Postgres(pool) => crate::migrations::postgres().run(pool).await?,
+            Db::Sqlite { write, .. } => crate::migrations::sqlite().run(write).await?,
         }
+        Ok(())
     }
 
     /// True when every embedded migration is applied.
@@ -157,10 +156,37 @@ impl EventStore {
     /// # Errors
     /// The database cannot be queried.
     pub async fn migrations_applied(&self) -> Result<bool, StoreError> {
-        match self {
-            Self::Postgres(s) => s.migrations_applied().await,
-            Self::Sqlite(s) => s.migrations_applied().await,
-        }
+        let migrator = match self.db.backend() {
+            Backend::Postgres => crate::migrations::postgres(),
+            Backend::Sqlite => crate::migrations::sqlite(),
+        };
+        let applied: Option<Vec<i64>> = crate::on_backend!(self.db.reader(), |conn| {
+            let exists: bool = sqlx::query_scalar::<Sql, bool>(if DIALECT.is_postgres() {
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL"
+            } else {
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            })
+            .fetch_one(&mut *conn)
+            .await?;
+            if exists {
+                Ok::<_, StoreError>(Some(
+                    sqlx::query_scalar::<Sql, i64>(
+                        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+                    )
+                    .fetch_all(&mut *conn)
+                    .await?,
+                ))
+            } else {
+                Ok(None)
+            }
+        })?;
+        let Some(applied) = applied else {
+            return Ok(false);
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.contains(&m.version)))
     }
 
     /// The events of one aggregate in sequence order.
@@ -172,10 +198,18 @@ impl EventStore {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        match self {
-            Self::Postgres(s) => s.load(aggregate_type, aggregate_id).await,
-            Self::Sqlite(s) => s.load(aggregate_type, aggregate_id).await,
-        }
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
+        );
+        crate::on_backend!(self.db.reader(), |conn| {
+            let rows = sqlx::query::<Sql>(&sql)
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.iter().map(EventRow::to_event).collect()
+        })
     }
 
     /// Appends one command's events (and idempotency record) atomically; returns them as recorded,
@@ -185,9 +219,10 @@ impl EventStore {
     /// [`AppendError::Conflict`] when the aggregate moved on, [`AppendError::DuplicateKey`] when the
     /// idempotency key was taken meanwhile, otherwise a storage failure.
     pub async fn append(&self, append: Append) -> Result<Vec<RecordedEvent>, AppendError> {
-        match self {
-            Self::Postgres(s) => s.append(append).await,
-            Self::Sqlite(s) => s.append(append).await,
+        check_append(&append)?;
+        match &self.db {
+            Db::Postgres(pool) => postgres::append(pool, append).await,
+            Db::Sqlite { write, .. } => sqlite::append(write, append).await,
         }
     }
 
@@ -200,32 +235,46 @@ impl EventStore {
         scope: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        match self {
-            Self::Postgres(s) => s.idempotency_record(scope, key).await,
-            Self::Sqlite(s) => s.idempotency_record(scope, key).await,
-        }
+        crate::on_backend!(self.db.reader(), |conn| {
+            let row = sqlx::query::<Sql>(
+                "SELECT request_hash, aggregate_type, aggregate_id, status_code, response, position \
+                 FROM command_idempotency WHERE scope = $1 AND idempotency_key = $2",
+            )
+            .bind(scope)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(|row| row.to_idempotency_record(scope, key))
+                .transpose()
+        })
     }
 
-    /// Up to `limit` events with a global position above `after`, in position order.
+    /// Up to `limit` events with a global position above `after`, in position order, whole (with
+    /// their metadata; [`crate::log`] reads what projections need).
     ///
     /// # Errors
     /// Storage failures.
     pub async fn read_log(&self, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-        match self {
-            Self::Postgres(s) => s.read_log(after, limit).await,
-            Self::Sqlite(s) => s.read_log(after, limit).await,
-        }
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE global_position > $1 \
+             ORDER BY global_position LIMIT $2"
+        );
+        crate::on_backend!(self.db.reader(), |conn| {
+            let rows = sqlx::query::<Sql>(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.iter().map(EventRow::to_event).collect()
+        })
     }
 
-    /// The position of the last committed event (0 for an empty log).
+    /// The position of the last committed event (0 for an empty log): [`crate::log::head`].
     ///
     /// # Errors
     /// Storage failures.
     pub async fn head(&self) -> Result<i64, StoreError> {
-        match self {
-            Self::Postgres(s) => s.head().await,
-            Self::Sqlite(s) => s.head().await,
-        }
+        Ok(crate::log::head(&self.db).await?)
     }
 
     /// Ids of every aggregate of a type, oldest first (for small admin listings such as hostels).
@@ -233,10 +282,15 @@ impl EventStore {
     /// # Errors
     /// Storage failures.
     pub async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError> {
-        match self {
-            Self::Postgres(s) => s.aggregate_ids(aggregate_type).await,
-            Self::Sqlite(s) => s.aggregate_ids(aggregate_type).await,
-        }
+        crate::on_backend!(self.db.reader(), |conn| {
+            Ok(sqlx::query_scalar::<Sql, String>(
+                "SELECT aggregate_id FROM events WHERE aggregate_type = $1 AND sequence = 1 \
+                 ORDER BY global_position",
+            )
+            .bind(aggregate_type)
+            .fetch_all(&mut *conn)
+            .await?)
+        })
     }
 
     /// Round-trips a trivial query.
@@ -244,10 +298,10 @@ impl EventStore {
     /// # Errors
     /// The database is unreachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Postgres(s) => s.ping().await,
-            Self::Sqlite(s) => s.ping().await,
-        }
+        crate::on_backend!(self.db.reader(), |conn| {
+            sqlx::query::<Sql>("SELECT 1").execute(&mut *conn).await?;
+            Ok(())
+        })
     }
 }
 
