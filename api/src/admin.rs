@@ -9,8 +9,8 @@ use cms_domain::ids::{CategoryId, HostelId, UserId, WingId};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::executor::{request_hash, CommandContext, Executor};
-use crate::routes::hostels;
+use crate::commands::executor::{request_hash, CommandContext, Executor};
+use crate::commands::hostels;
 
 /// Hostel administration subcommands.
 #[derive(Debug, Subcommand)]

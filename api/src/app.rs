@@ -1,9 +1,8 @@
 //! The HTTP application: shared state, the router with its middleware, and the OpenAPI document.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -13,38 +12,12 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::audit::AuditSigner;
-use crate::auth::JwtVerifier;
 use crate::error;
-use crate::executor::Executor;
-use crate::fanout::gateway::Gateway;
-use crate::objects::ObjectStore;
-use crate::reads::Reads;
 use crate::routes;
+use crate::state::AppState;
 
 /// The W3C trace context header.
 const TRACEPARENT: &str = "traceparent";
-
-/// Everything a request handler may need, cheap to clone.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub executor: Arc<Executor>,
-    pub verifier: Arc<JwtVerifier>,
-    /// Signs audit checkpoints; its public half is served at `/v1/audit/key`.
-    pub audit_signer: Option<Arc<AuditSigner>>,
-    /// Where queries run: replicas when configured, else the primary.
-    pub reads: Arc<Reads>,
-    /// Photos, thumbnails and audit checkpoint copies.
-    pub objects: Arc<dyn ObjectStore>,
-    /// The WebSocket gateway (`/v1/ws`); `None` answers 503 `fanout_unavailable` there.
-    pub fanout: Option<Arc<Gateway>>,
-}
-
-impl FromRef<AppState> for Arc<JwtVerifier> {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
 
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy)]
@@ -194,7 +167,7 @@ fn nonzero_random<const N: usize>() -> [u8; N] {
 #[cfg(test)]
 mod tests {
     use super::new_traceparent;
-    use crate::routes::command::valid_traceparent;
+    use crate::commands::http::valid_traceparent;
 
     #[test]
     fn started_traces_are_valid_w3c_contexts_with_fresh_ids() {

@@ -13,15 +13,16 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cms_domain::actor::Role;
 
-use crate::app::{self, AppState, Limits};
+use crate::app::{self, Limits};
 use crate::audit::{self, Sealer};
 use crate::auth::TokenSpec;
+use crate::commands::executor::Executor;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
-use crate::executor::Executor;
 use crate::objects::{ObjectStore, S3Store};
 use crate::photos::jobs::LogPhotoJobs;
 use crate::photos::worker::{self, Thumbnailer, WorkerConfig};
 use crate::reads::Reads;
+use crate::state::AppState;
 use crate::{admin, demo, projections};
 use cms_eventstore::store::EventStore;
 

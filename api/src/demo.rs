@@ -17,8 +17,8 @@ use cms_domain::ids::{CategoryId, CommentId, ComplaintId, HostelId, UserId, Wing
 use uuid::Uuid;
 
 use crate::admin::{cli_actor, system_context};
-use crate::executor::Executor;
-use crate::routes::{complaints, hostels};
+use crate::commands::executor::Executor;
+use crate::commands::{complaints, hostels};
 
 /// The demo complaints: a name, its fixed id, and the status the seed leaves it in.
 pub const COMPLAINTS: [(&str, &str); 4] = [
@@ -376,12 +376,12 @@ impl Seeder<'_> {
             action,
         };
         self.executor
-            .execute::<Complaint, _, _>(
+            .execute::<Complaint, _>(
                 &ctx,
                 &id.to_string(),
                 None,
                 200,
-                |_| Ok(command.clone()),
+                command,
                 complaints::render,
             )
             .await

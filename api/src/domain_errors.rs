@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use cms_domain::complaint::ComplaintError;
 use cms_domain::hostel::HostelError;
 
+use crate::commands::executor::ExecuteError;
 use crate::error::ApiError;
-use crate::executor::ExecuteError;
 
 impl From<ComplaintError> for ApiError {
     fn from(error: ComplaintError) -> Self {

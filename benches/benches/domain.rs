@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use cms_api::executor::Executor;
+use cms_api::commands::executor::Executor;
 use cms_domain::actor::{Actor, HostelScope, Role};
 use cms_domain::complaint::{
     Complaint, ComplaintAction, ComplaintCommand, ComplaintEvent, PhotoRole, Priority, Severity,

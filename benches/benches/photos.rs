@@ -16,12 +16,13 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cms_api::app::{self, AppState, Limits};
+use cms_api::app::{self, Limits};
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
-use cms_api::executor::Executor;
+use cms_api::commands::executor::Executor;
 use cms_api::objects::LocalFolder;
 use cms_api::photos::render;
+use cms_api::state::AppState;
 use cms_domain::actor::Role;
 use cms_eventstore::store::EventStore;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

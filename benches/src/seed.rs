@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use clap::Parser;
+use cms_api::commands::executor::Executor;
 use cms_api::demo;
-use cms_api::executor::Executor;
 use cms_domain::actor::{Actor, HostelScope, Role};
 use cms_domain::complaint::{
     Complaint, ComplaintAction, ComplaintCommand, ComplaintEvent, Priority, Severity, Visibility,

@@ -147,7 +147,7 @@ pub async fn step(db: &Db, projection: Projection, batch_size: i64) -> Result<St
     cms_eventstore::on_backend!(
         db.writer(),
         tx | conn,
-        backend | { backend::step(conn, projection, batch_size).await }
+        backend | backend::step(conn, projection, batch_size).await
     )
 }
 

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cms_api::app::{self, AppState, Limits};
+use cms_api::app::{self, Limits};
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
-use cms_api::executor::Executor;
+use cms_api::commands::executor::Executor;
 use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::reads::Reads;
+use cms_api::state::AppState;
 use cms_domain::actor::Role;
 use cms_eventstore::store::EventStore;
 use cms_tests::{Backend, TestDatabase};

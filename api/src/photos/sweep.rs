@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use cms_domain::complaint::{Complaint, ThumbnailSize};
 use cms_domain::ids::{ComplaintId, PhotoId};
 
-use crate::executor::Executor;
+use crate::commands::executor::Executor;
 use crate::objects::{ObjectError, ObjectInfo, ObjectStore};
 use crate::photos::keys;
 

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::jobs::{PhotoJob, PhotoJobs};
 use super::keys;
 use super::render::{self, RenderError, Renditions};
-use crate::executor::{request_hash, CommandContext, ExecuteError, Executor};
+use crate::commands::executor::{request_hash, CommandContext, ExecuteError, Executor};
 use crate::objects::ObjectStore;
 
 pub use crate::metrics::names::{
@@ -236,14 +236,11 @@ impl Thumbnailer {
             .hostel()
             .cloned()
             .ok_or("the complaint vanished")?;
-        let facts = crate::routes::complaints::hostel_facts(executor, &hostel)
+        let facts = crate::commands::complaints::hostel_facts(executor, &hostel)
             .await
             .map_err(|e| e.to_string())?;
         let actor = worker_actor();
-        let name = match action.kind() {
-            cms_domain::complaint::ActionKind::RecordThumbnailFailure => "RecordThumbnailFailure",
-            _ => "RecordThumbnail",
-        };
+        let name = action.command_name();
         let ctx = CommandContext {
             actor: actor.clone(),
             command: name,
@@ -254,23 +251,14 @@ impl Thumbnailer {
             traceparent: None,
             hostel_id: Some(hostel.to_string()),
         };
-        let at = Utc::now();
+        let command = ComplaintCommand {
+            by: actor.clone(),
+            at: Utc::now(),
+            hostel: facts,
+            action,
+        };
         executor
-            .execute::<Complaint, _, _>(
-                &ctx,
-                &target,
-                Some(loaded),
-                200,
-                |_| {
-                    Ok(ComplaintCommand {
-                        by: actor.clone(),
-                        at,
-                        hostel: facts.clone(),
-                        action: action.clone(),
-                    })
-                },
-                |_| json!({}),
-            )
+            .execute::<Complaint, _>(&ctx, &target, Some(loaded), 200, command, |_| json!({}))
             .await
             .map(|_| ())
             .map_err(|e: ExecuteError<_>| e.to_string())

@@ -13,11 +13,11 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::audit::chain::canonical_time;
 use crate::audit::reads;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiQuery};
+use crate::state::AppState;
 use cms_eventstore::audit as audit_store;
 
 /// The largest page of `GET /v1/audit/events`.

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Liveness or readiness, with a line per dependency.
 #[derive(Debug, Serialize, ToSchema)]

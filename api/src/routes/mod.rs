@@ -2,7 +2,6 @@
 //! endpoints that share a body shape).
 
 pub mod audit;
-pub mod command;
 pub mod complaints;
 pub mod health;
 pub mod hostels;

@@ -18,10 +18,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::bearer_token;
 use crate::error::{ApiError, ApiQuery};
 use crate::fanout::gateway::{self, socket, ticket, Gateway, Subscriptions};
+use crate::state::AppState;
 
 /// The subprotocol a client offers (and the server selects).
 pub const SUBPROTOCOL: &str = "cms.v1";

@@ -184,6 +184,31 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// The command's stable name, stored in every event's metadata (`command`), hashed into
+    /// idempotency records and used as a metrics label: a public contract that never follows a Rust
+    /// rename.
+    pub const fn command_name(self) -> &'static str {
+        match self {
+            ActionKind::File => "FileComplaint",
+            ActionKind::Triage => "TriageComplaint",
+            ActionKind::Assign => "AssignComplaint",
+            ActionKind::StartWork => "StartWork",
+            ActionKind::PutOnHold => "PutOnHold",
+            ActionKind::ResumeWork => "ResumeWork",
+            ActionKind::AddComment => "AddComment",
+            ActionKind::Resolve => "ResolveComplaint",
+            ActionKind::ConfirmResolution => "ConfirmResolution",
+            ActionKind::DisputeResolution => "DisputeResolution",
+            ActionKind::Close => "CloseComplaint",
+            ActionKind::Reject => "RejectComplaint",
+            ActionKind::Withdraw => "WithdrawComplaint",
+            ActionKind::RateResolution => "RateResolution",
+            ActionKind::AttachPhoto => "AttachPhoto",
+            ActionKind::RecordThumbnail => "RecordThumbnail",
+            ActionKind::RecordThumbnailFailure => "RecordThumbnailFailure",
+        }
+    }
+
     /// The stable snake_case name.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -215,6 +240,11 @@ impl std::fmt::Display for ActionKind {
 }
 
 impl ComplaintAction {
+    /// The command's stable name ([`ActionKind::command_name`]).
+    pub const fn command_name(&self) -> &'static str {
+        self.kind().command_name()
+    }
+
     /// The kind of this action.
     pub const fn kind(&self) -> ActionKind {
         match self {

@@ -88,6 +88,19 @@ impl HostelCommand {
         }
     }
 
+    /// The command's stable name, stored in every event's metadata (`command`) and used as a metrics
+    /// label: a public contract that never follows a Rust rename.
+    pub const fn command_name(&self) -> &'static str {
+        match self {
+            HostelCommand::RegisterHostel { .. } => "RegisterHostel",
+            HostelCommand::AddCategory { .. } => "AddCategory",
+            HostelCommand::RetireCategory { .. } => "RetireCategory",
+            HostelCommand::AddStaffMember { .. } => "AddStaffMember",
+            HostelCommand::RemoveStaffMember { .. } => "RemoveStaffMember",
+            HostelCommand::SetPolicy { .. } => "SetPolicy",
+        }
+    }
+
     /// The time of the request.
     pub fn at(&self) -> DateTime<Utc> {
         match self {

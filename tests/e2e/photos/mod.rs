@@ -12,7 +12,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cms_api::executor::Executor;
+use cms_api::commands::executor::Executor;
 use cms_api::photos::jobs::LogPhotoJobs;
 use cms_api::photos::worker::{run as run_worker, Thumbnailer, WorkerConfig};
 use cms_domain::actor::Role;

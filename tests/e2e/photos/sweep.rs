@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use cms_api::executor::Executor;
+use cms_api::commands::executor::Executor;
 use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::photos::keys;
 use cms_api::photos::sweep::{sweep, SweepReport, MIN_GRACE};

@@ -13,11 +13,12 @@ use serde_json::{json, Map, Value};
 
 use super::get::render_detail;
 use super::history::{may_see_event, render_event};
-use super::{fold_until, not_found, parse_time, visible_to};
-use crate::app::AppState;
+use super::{fold_until, parse_time};
 use crate::audit::reads;
 use crate::auth::AuthUser;
+use crate::commands::complaints::{not_found, visible_to};
 use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::state::AppState;
 
 /// The window; either end may be absent.
 #[derive(Debug, Default, Deserialize)]

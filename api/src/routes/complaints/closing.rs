@@ -7,11 +7,11 @@ use cms_domain::ids::ComplaintId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::run_action;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::act;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// An optional reason.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -44,16 +44,7 @@ pub(super) async fn close(
     let action = ComplaintAction::Close {
         reason: body.reason,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "CloseComplaint",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }
 
 /// Reject a complaint (warden).
@@ -73,16 +64,7 @@ pub(super) async fn reject(
     let action = ComplaintAction::Reject {
         reason: body.reason,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "RejectComplaint",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }
 
 /// Withdraw a complaint before work starts (the reporter).
@@ -102,14 +84,5 @@ pub(super) async fn withdraw(
     let action = ComplaintAction::Withdraw {
         reason: body.reason,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "WithdrawComplaint",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }

@@ -2,16 +2,16 @@
 //! internal ones (staff side only).
 
 use axum::extract::State;
-use cms_domain::complaint::{ComplaintAction, Visibility};
+use cms_domain::complaint::{ActionKind, ComplaintAction, Visibility};
 use cms_domain::ids::{CommentId, ComplaintId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::run_action;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::act;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// A comment.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -43,15 +43,20 @@ pub(super) async fn add_comment(
     ApiJson(body): ApiJson<CommentRequest>,
 ) -> Result<CommandResponse, ApiError> {
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
-    let ctx = headers.context(&actor, "AddComment", &id.to_string(), &request, None);
+    let ctx = headers.context(
+        &actor,
+        ActionKind::AddComment.command_name(),
+        &id.to_string(),
+        &request,
+        None,
+    )?;
     let comment_id = CommentId::new(ctx.new_aggregate_id("comment"));
     let action = ComplaintAction::AddComment {
         comment_id,
         body: body.body,
         visibility: body.visibility,
     };
-    let mut response =
-        run_action(&state, &actor, &headers, id, "AddComment", request, action).await?;
+    let mut response = act(&state, &actor, &headers, id, &request, action).await?;
     if let serde_json::Value::Object(map) = &mut response.0.body {
         map.entry("comment_id")
             .or_insert_with(|| serde_json::json!(comment_id));

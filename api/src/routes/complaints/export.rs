@@ -20,10 +20,10 @@ use cms_projections::complaint_list::{self, Cursor, ListPage, ListQuery, ListRow
 use futures::stream::{self, Stream, StreamExt};
 
 use super::list::{prepare, ListParams};
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::http::CONSISTENCY_TOKEN;
 use crate::error::{ApiError, ApiQuery};
-use crate::routes::command::CONSISTENCY_TOKEN;
+use crate::state::AppState;
 
 /// The header row, in column order.
 pub const HEADER: [&str; 16] = [

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::run_action;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::act;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// Confirm the fix (the reporter); the complaint closes.
 #[utoipa::path(
@@ -27,16 +27,7 @@ pub(super) async fn confirm(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::ConfirmResolution;
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "ConfirmResolution",
-        json!({}),
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &json!({}), action).await
 }
 
 /// Why the fix did not work.
@@ -64,16 +55,7 @@ pub(super) async fn dispute(
     let action = ComplaintAction::DisputeResolution {
         reason: body.reason,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "DisputeResolution",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }
 
 /// A rating of the resolution.
@@ -104,14 +86,5 @@ pub(super) async fn rate(
         stars: body.stars,
         comment: body.comment,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "RateResolution",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }

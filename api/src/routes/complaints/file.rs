@@ -5,16 +5,16 @@
 use axum::extract::State;
 use chrono::Utc;
 use cms_domain::actor::Role;
-use cms_domain::complaint::{Complaint, ComplaintAction, ComplaintCommand, Severity};
+use cms_domain::complaint::{ActionKind, Complaint, ComplaintAction, ComplaintCommand, Severity};
 use cms_domain::ids::{CategoryId, ComplaintId, HostelId, UserId, WingId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{hostel_facts, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::{hostel_facts, render};
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// A new complaint.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -77,11 +77,11 @@ pub(super) async fn file_complaint(
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let ctx = headers.context(
         &actor,
-        "FileComplaint",
+        ActionKind::File.command_name(),
         "complaints",
         &request,
         Some(body.hostel.to_string()),
-    );
+    )?;
     let id = ComplaintId::new(ctx.new_aggregate_id("complaint"));
     let reporter = body
         .on_behalf_of
@@ -104,14 +104,7 @@ pub(super) async fn file_complaint(
     };
     let outcome = state
         .executor
-        .execute::<Complaint, _, _>(
-            &ctx,
-            &id.to_string(),
-            None,
-            201,
-            |_| Ok(command.clone()),
-            render,
-        )
+        .execute::<Complaint, _>(&ctx, &id.to_string(), None, 201, command, render)
         .await?;
     Ok(CommandResponse(outcome))
 }

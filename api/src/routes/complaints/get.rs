@@ -19,13 +19,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::list::min_position;
-use super::{fold_until, not_found, parse_time, visible_to};
-use crate::app::AppState;
+use super::{fold_until, parse_time};
 use crate::audit::reads;
 use crate::auth::AuthUser;
+use crate::commands::complaints::{not_found, visible_to};
+use crate::commands::executor::Loaded;
+use crate::commands::http::CONSISTENCY_TOKEN;
 use crate::error::{ApiError, ApiPath, ApiQuery};
-use crate::executor::Loaded;
-use crate::routes::command::CONSISTENCY_TOKEN;
+use crate::state::AppState;
 
 /// Time travel (at most one of `as_of` and `at_position`), or a consistency token.
 #[derive(Debug, Default, Deserialize)]

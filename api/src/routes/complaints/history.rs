@@ -9,12 +9,12 @@ use cms_domain::complaint::Complaint;
 use cms_domain::ids::ComplaintId;
 use serde_json::{json, Value};
 
-use super::{not_found, visible_to};
-use crate::app::AppState;
 use crate::audit::reads;
 use crate::auth::AuthUser;
+use crate::commands::complaints::{not_found, visible_to};
 use crate::error::{ApiError, ApiPath};
 use crate::fanout::event::is_internal_comment;
+use crate::state::AppState;
 use cms_eventstore::store::RecordedEvent;
 
 /// Read a complaint's full history.

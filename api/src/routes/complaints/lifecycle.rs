@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::run_action;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::act;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 fn to_json(body: &impl Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(body).map_err(ApiError::internal)
@@ -47,16 +47,7 @@ pub(super) async fn triage(
         priority: body.priority,
         category: body.category,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "TriageComplaint",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }
 
 /// Assign to a staff member of the hostel whose skills include the category.
@@ -84,16 +75,7 @@ pub(super) async fn assign(
     let action = ComplaintAction::Assign {
         assignee: body.assignee,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "AssignComplaint",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }
 
 /// Start work (the assignee).
@@ -109,7 +91,7 @@ pub(super) async fn start(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::StartWork;
-    run_action(&state, &actor, &headers, id, "StartWork", json!({}), action).await
+    act(&state, &actor, &headers, id, &json!({}), action).await
 }
 
 /// Put work on hold.
@@ -140,7 +122,7 @@ pub(super) async fn hold(
         reason: body.reason,
         until: body.until,
     };
-    run_action(&state, &actor, &headers, id, "PutOnHold", request, action).await
+    act(&state, &actor, &headers, id, &request, action).await
 }
 
 /// Resume work after a hold.
@@ -156,16 +138,7 @@ pub(super) async fn resume(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::ResumeWork;
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "ResumeWork",
-        json!({}),
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &json!({}), action).await
 }
 
 /// The fix.
@@ -198,14 +171,5 @@ pub(super) async fn resolve(
         note: body.note,
         after_photos: body.after_photos,
     };
-    run_action(
-        &state,
-        &actor,
-        &headers,
-        id,
-        "ResolveComplaint",
-        request,
-        action,
-    )
-    .await
+    act(&state, &actor, &headers, id, &request, action).await
 }

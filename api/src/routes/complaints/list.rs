@@ -20,10 +20,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::http::CONSISTENCY_TOKEN;
 use crate::error::{ApiError, ApiQuery};
-use crate::routes::command::CONSISTENCY_TOKEN;
+use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 20;
 

@@ -5,12 +5,13 @@ use cms_domain::hostel::HostelCommand;
 use cms_domain::ids::{CategoryId, HostelId};
 use serde_json::json;
 
+use super::now;
 use super::register::CategoryBody;
-use super::{context, execute, now};
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::hostels;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// Add a category to the catalogue (or bring back a retired one).
 #[utoipa::path(
@@ -26,14 +27,23 @@ pub(super) async fn add_category(
     ApiPath(id): ApiPath<HostelId>,
     ApiJson(body): ApiJson<CategoryBody>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(&headers, &actor, "AddCategory", &id, &body);
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let command = HostelCommand::AddCategory {
         by: actor.clone(),
         at: now(),
         category: body.into(),
     };
     Ok(CommandResponse(
-        execute(&state.executor, &ctx, &id, 200, command).await?,
+        hostels::run(
+            &state.executor,
+            &headers,
+            &actor,
+            &id,
+            &request,
+            200,
+            command,
+        )
+        .await?,
     ))
 }
 
@@ -50,19 +60,22 @@ pub(super) async fn retire_category(
     headers: CommandHeaders,
     ApiPath((id, category)): ApiPath<(HostelId, CategoryId)>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(
-        &headers,
-        &actor,
-        "RetireCategory",
-        &id,
-        &json!({ "category": category }),
-    );
+    let request = json!({ "category": category });
     let command = HostelCommand::RetireCategory {
         by: actor.clone(),
         at: now(),
         category,
     };
     Ok(CommandResponse(
-        execute(&state.executor, &ctx, &id, 200, command).await?,
+        hostels::run(
+            &state.executor,
+            &headers,
+            &actor,
+            &id,
+            &request,
+            200,
+            command,
+        )
+        .await?,
     ))
 }

@@ -15,12 +15,12 @@ use cms_domain::ids::HostelId;
 use cms_projections::{dashboard, Projection};
 use serde::Deserialize;
 
-use super::load_visible;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::hostels::load_visible;
+use crate::commands::http::CONSISTENCY_TOKEN;
 use crate::error::{ApiError, ApiPath, ApiQuery};
-use crate::routes::command::CONSISTENCY_TOKEN;
 use crate::routes::complaints::list::min_position;
+use crate::state::AppState;
 
 /// Query parameters of the dashboard.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

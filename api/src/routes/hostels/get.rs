@@ -11,11 +11,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::load_visible;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::executor::Loaded;
+use crate::commands::hostels::load_visible;
 use crate::error::{ApiError, ApiPath};
-use crate::executor::Loaded;
+use crate::state::AppState;
 
 /// A hostel.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,7 +71,9 @@ pub(super) async fn get_hostel(
     ApiPath(id): ApiPath<HostelId>,
 ) -> Result<Json<HostelView>, ApiError> {
     let loaded = load_visible(&state.executor, &actor, &id).await?;
-    view(&actor, &loaded).map(Json).ok_or_else(super::not_found)
+    view(&actor, &loaded)
+        .map(Json)
+        .ok_or_else(crate::commands::hostels::not_found)
 }
 
 /// The hostels in the caller's scope.

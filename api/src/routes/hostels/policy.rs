@@ -6,11 +6,12 @@ use cms_domain::ids::HostelId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{context, execute, now};
-use crate::app::AppState;
+use super::now;
 use crate::auth::AuthUser;
+use crate::commands::hostels;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// The hostel's complaint policy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -37,7 +38,7 @@ pub(super) async fn set_policy(
     ApiPath(id): ApiPath<HostelId>,
     ApiJson(body): ApiJson<SetPolicyRequest>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(&headers, &actor, "SetPolicy", &id, &body);
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let command = HostelCommand::SetPolicy {
         by: actor.clone(),
         at: now(),
@@ -47,6 +48,15 @@ pub(super) async fn set_policy(
         },
     };
     Ok(CommandResponse(
-        execute(&state.executor, &ctx, &id, 200, command).await?,
+        hostels::run(
+            &state.executor,
+            &headers,
+            &actor,
+            &id,
+            &request,
+            200,
+            command,
+        )
+        .await?,
     ))
 }

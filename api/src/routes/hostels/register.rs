@@ -6,11 +6,12 @@ use cms_domain::ids::{CategoryId, HostelId, WingId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{context, execute, now};
-use crate::app::AppState;
+use super::now;
 use crate::auth::AuthUser;
+use crate::commands::hostels;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// A category of the hostel's catalogue.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -67,7 +68,7 @@ pub(super) async fn register_hostel(
     headers: CommandHeaders,
     ApiJson(body): ApiJson<RegisterHostelRequest>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(&headers, &actor, "RegisterHostel", &body.id, &body);
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let command = HostelCommand::RegisterHostel {
         by: actor.clone(),
         at: now(),
@@ -77,6 +78,15 @@ pub(super) async fn register_hostel(
         room_pattern: body.room_pattern,
         categories: body.categories.into_iter().map(Category::from).collect(),
     };
-    let outcome = execute(&state.executor, &ctx, &body.id, 201, command).await?;
+    let outcome = hostels::run(
+        &state.executor,
+        &headers,
+        &actor,
+        &body.id,
+        &request,
+        201,
+        command,
+    )
+    .await?;
     Ok(CommandResponse(outcome))
 }

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{context, execute, now};
-use crate::app::AppState;
+use super::now;
 use crate::auth::AuthUser;
+use crate::commands::hostels;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// A staff member of the hostel.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -46,7 +47,7 @@ pub(super) async fn add_staff_member(
     ApiPath(id): ApiPath<HostelId>,
     ApiJson(body): ApiJson<AddStaffMemberRequest>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(&headers, &actor, "AddStaffMember", &id, &body);
+    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let command = HostelCommand::AddStaffMember {
         by: actor.clone(),
         at: now(),
@@ -58,7 +59,16 @@ pub(super) async fn add_staff_member(
         },
     };
     Ok(CommandResponse(
-        execute(&state.executor, &ctx, &id, 200, command).await?,
+        hostels::run(
+            &state.executor,
+            &headers,
+            &actor,
+            &id,
+            &request,
+            200,
+            command,
+        )
+        .await?,
     ))
 }
 
@@ -74,19 +84,22 @@ pub(super) async fn remove_staff_member(
     headers: CommandHeaders,
     ApiPath((id, user_id)): ApiPath<(HostelId, UserId)>,
 ) -> Result<CommandResponse, ApiError> {
-    let ctx = context(
-        &headers,
-        &actor,
-        "RemoveStaffMember",
-        &id,
-        &json!({ "id": user_id }),
-    );
+    let request = json!({ "id": user_id });
     let command = HostelCommand::RemoveStaffMember {
         by: actor.clone(),
         at: now(),
         id: user_id,
     };
     Ok(CommandResponse(
-        execute(&state.executor, &ctx, &id, 200, command).await?,
+        hostels::run(
+            &state.executor,
+            &headers,
+            &actor,
+            &id,
+            &request,
+            200,
+            command,
+        )
+        .await?,
     ))
 }

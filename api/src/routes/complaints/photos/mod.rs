@@ -21,12 +21,12 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{hostel_facts, not_found};
-use crate::app::AppState;
+use crate::commands::complaints::{hostel_facts, not_found};
+use crate::commands::executor::Loaded;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::ApiError;
-use crate::executor::Loaded;
 use crate::photos::{keys, ImageKind, MAX_UPLOAD_BYTES};
-use crate::routes::command::{CommandHeaders, CommandResponse};
+use crate::state::AppState;
 
 /// Multipart framing allowance on top of the photo itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
@@ -156,7 +156,7 @@ fn already_attached(
     loaded: &Loaded<Complaint>,
     photo: &Photo,
 ) -> CommandResponse {
-    CommandResponse(crate::executor::Outcome {
+    CommandResponse(crate::commands::executor::Outcome {
         aggregate_id: complaint.to_string(),
         status_code: 200,
         body: json!({ "complaint_id": complaint, "photo": photo_json(complaint, photo), "existing": true }),
@@ -211,24 +211,21 @@ async fn commit(
     let request = json!({
         "photo_id": photo.photo_id, "role": photo.role, "sha256": photo.sha256, "size": photo.size,
     });
-    let ctx = headers.context(actor, command, &target, &request, Some(hostel.to_string()));
-    let at = Utc::now();
-    let action = photo.action(complaint);
+    let ctx = headers.context(actor, command, &target, &request, Some(hostel.to_string()))?;
+    let command = ComplaintCommand {
+        by: actor.clone(),
+        at: Utc::now(),
+        hostel: facts,
+        action: photo.action(complaint),
+    };
     let sha256 = photo.sha256.clone();
     let outcome = executor
-        .execute::<Complaint, _, _>(
+        .execute::<Complaint, _>(
             &ctx,
             &target,
             Some(loaded),
             201,
-            |_| {
-                Ok(ComplaintCommand {
-                    by: actor.clone(),
-                    at,
-                    hostel: facts.clone(),
-                    action: action.clone(),
-                })
-            },
+            command,
             |c| {
                 let photo = c
                     .state()

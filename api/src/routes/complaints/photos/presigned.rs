@@ -20,15 +20,15 @@ use utoipa::ToSchema;
 use super::{
     already_attached, commit, dry_run, existing, parse_role, too_large, unsupported_type, NewPhoto,
 };
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::load_visible;
+use crate::commands::executor::Outcome;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::executor::Outcome;
 use crate::objects::ObjectError;
 use crate::photos::sweep::COMPLETE_WITHIN;
 use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
-use crate::routes::command::{CommandHeaders, CommandResponse};
-use crate::routes::complaints::load_visible;
+use crate::state::AppState;
 
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_PUT_TTL: Duration = Duration::from_secs(300);
@@ -122,7 +122,7 @@ pub(super) async fn create_upload(
                 &id.to_string(),
                 &request,
                 None,
-            )
+            )?
             .new_aggregate_id("photo"),
     );
     let photo = NewPhoto {

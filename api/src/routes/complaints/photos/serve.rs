@@ -18,11 +18,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::photo_json;
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::load_visible;
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::photos::keys;
-use crate::routes::complaints::load_visible;
+use crate::state::AppState;
 
 /// How long a presigned GET stays valid.
 pub const PRESIGNED_GET_TTL: Duration = Duration::from_secs(60);

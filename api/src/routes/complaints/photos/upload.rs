@@ -10,14 +10,14 @@ use cms_domain::ids::{ComplaintId, PhotoId};
 use super::{
     already_attached, commit, dry_run, existing, parse_role, too_large, unsupported_type, NewPhoto,
 };
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::commands::complaints::load_visible;
+use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiPath};
 use crate::metrics::names::PHOTO_UPLOADS;
 use crate::objects::ObjectError;
 use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
-use crate::routes::command::{CommandHeaders, CommandResponse};
-use crate::routes::complaints::load_visible;
+use crate::state::AppState;
 
 fn invalid_multipart(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_multipart", message)
@@ -147,7 +147,7 @@ async fn attach(
             &id.to_string(),
             &serde_json::json!({}),
             None,
-        )
+        )?
         .new_aggregate_id("photo");
     let photo = NewPhoto {
         photo_id: PhotoId::new(photo_id),

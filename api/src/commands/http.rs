@@ -1,4 +1,4 @@
-//! What every command route shares: the request headers that travel into event metadata
+//! A command's HTTP edges: the request headers that travel into event metadata
 //! (`Idempotency-Key`, `X-Correlation-Id`, `traceparent`) and the response that carries the
 //! consistency token (`position` in the body, `Consistency-Token` header).
 
@@ -11,7 +11,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::executor::{request_hash, CommandContext, IdempotencyKey, Outcome};
+use serde::Serialize;
+
+use super::executor::{request_hash, CommandContext, IdempotencyKey, Outcome};
 
 /// Header naming the position a response reflects.
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
@@ -28,26 +30,30 @@ pub struct CommandHeaders {
 }
 
 impl CommandHeaders {
-    /// The context for one command by `actor`; `target` and `body` identify the request for
-    /// idempotency (the same key with another target or body is refused).
+    /// The context for command `command` (its stable name) by `actor`; `target` and `request`
+    /// identify the request for idempotency (the same key with another target or body is refused).
+    ///
+    /// # Errors
+    /// 500 when `request` does not serialise (a bug).
     pub fn context(
         &self,
         actor: &Actor,
         command: &'static str,
         target: &str,
-        body: &Value,
+        request: &impl Serialize,
         hostel_id: Option<String>,
-    ) -> CommandContext {
-        CommandContext {
+    ) -> Result<CommandContext, ApiError> {
+        let body = serde_json::to_value(request).map_err(ApiError::internal)?;
+        Ok(CommandContext {
             actor: actor.clone(),
             command,
             idempotency_key: self.idempotency_key.clone(),
-            request_hash: request_hash(command, target, body),
+            request_hash: request_hash(command, target, &body),
             correlation_id: self.correlation_id,
             causation_id: self.causation_id,
             traceparent: self.traceparent.clone(),
             hostel_id,
-        }
+        })
     }
 }
 

@@ -270,9 +270,10 @@ impl Executor {
 
     /// Executes one command against aggregate `aggregate_id`.
     ///
-    /// `build` makes the command from the current state (called again on every retry, so it decides
-    /// on fresh state); `render` makes the response body from the state after the command. `preloaded`
-    /// saves the first load when the caller already rebuilt the aggregate (for example to check scope).
+    /// `command` is decided on the current state (again on every retry, after a reload, so it
+    /// decides on fresh state); `render` makes the response body from the state after the command.
+    /// `preloaded` saves the first load when the caller already rebuilt the aggregate (for example to
+    /// check scope).
     ///
     /// # Errors
     /// [`ExecuteError::Domain`] when the aggregate refuses, [`ExecuteError::KeyReused`] for an
@@ -296,19 +297,18 @@ impl Executor {
             outcome = tracing::field::Empty,
         )
     )]
-    pub async fn execute<A, B, R>(
+    pub async fn execute<A, R>(
         &self,
         ctx: &CommandContext,
         aggregate_id: &str,
         preloaded: Option<Loaded<A>>,
         status_code: u16,
-        build: B,
+        command: A::Command,
         render: R,
     ) -> Result<Outcome, ExecuteError<A::Error>>
     where
         A: Aggregate<Services = ()>,
-        A::Command: Send,
-        B: Fn(&A) -> Result<A::Command, A::Error> + Send + Sync,
+        A::Command: Clone + Send + Sync,
         R: Fn(&A) -> Value + Send + Sync,
     {
         let started = Instant::now();
@@ -335,7 +335,7 @@ impl Executor {
                 aggregate_id,
                 preloaded,
                 status_code,
-                build,
+                command,
                 render,
                 &mut conflicts,
             )
@@ -371,20 +371,19 @@ impl Executor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn attempt<A, B, R>(
+    async fn attempt<A, R>(
         &self,
         ctx: &CommandContext,
         aggregate_id: &str,
         mut preloaded: Option<Loaded<A>>,
         status_code: u16,
-        build: B,
+        command: A::Command,
         render: R,
         conflicts: &mut u32,
     ) -> Result<Outcome, ExecuteError<A::Error>>
     where
         A: Aggregate<Services = ()>,
-        A::Command: Send,
-        B: Fn(&A) -> Result<A::Command, A::Error> + Send + Sync,
+        A::Command: Clone + Send + Sync,
         R: Fn(&A) -> Value + Send + Sync,
     {
         let command_id = ctx.command_id();
@@ -402,10 +401,7 @@ impl Executor {
                 position,
             } = loaded;
             let sink = EventSink::default();
-            let decision = match build(&state) {
-                Ok(command) => state.handle(command, &(), &sink).await,
-                Err(refusal) => Err(refusal),
-            };
+            let decision = state.handle(command.clone(), &(), &sink).await;
             if let Err(refusal) = decision {
                 // A request with the same key may have committed between our idempotency check and
                 // the load (its effect is then what this decision refuses): answer its response.
