@@ -346,3 +346,75 @@ fn stored_events_with_invalid_ids_do_not_deserialise() {
     let bad = json!({"CategoryRetired": {"category": "Plumbing", "by": "admin", "at": AT}});
     assert!(serde_json::from_value::<HostelEvent>(bad).is_err());
 }
+
+/// Command names are stored in every event's metadata and hashed into idempotency records, so they
+/// are a contract like event names: pinned here, one per action kind, never repeated.
+#[test]
+fn every_complaint_command_keeps_its_stored_name() {
+    let names = [
+        (ActionKind::File, "FileComplaint"),
+        (ActionKind::Triage, "TriageComplaint"),
+        (ActionKind::Assign, "AssignComplaint"),
+        (ActionKind::StartWork, "StartWork"),
+        (ActionKind::PutOnHold, "PutOnHold"),
+        (ActionKind::ResumeWork, "ResumeWork"),
+        (ActionKind::AddComment, "AddComment"),
+        (ActionKind::Resolve, "ResolveComplaint"),
+        (ActionKind::ConfirmResolution, "ConfirmResolution"),
+        (ActionKind::DisputeResolution, "DisputeResolution"),
+        (ActionKind::Close, "CloseComplaint"),
+        (ActionKind::Reject, "RejectComplaint"),
+        (ActionKind::Withdraw, "WithdrawComplaint"),
+        (ActionKind::RateResolution, "RateResolution"),
+        (ActionKind::AttachPhoto, "AttachPhoto"),
+        (ActionKind::RecordThumbnail, "RecordThumbnail"),
+        (ActionKind::RecordThumbnailFailure, "RecordThumbnailFailure"),
+    ];
+    for (kind, name) in names {
+        assert_eq!(kind.command_name(), name, "{kind}");
+    }
+    let distinct: BTreeSet<&str> = names.iter().map(|(k, _)| k.command_name()).collect();
+    assert_eq!(distinct.len(), names.len());
+}
+
+#[test]
+fn every_hostel_command_keeps_its_stored_name() {
+    let by = cms_domain::actor::Actor::new(
+        user("admin-1"),
+        cms_domain::actor::Role::Admin,
+        cms_domain::actor::HostelScope::All,
+    );
+    let category = Category {
+        id: cat("plumbing"),
+        name: "Plumbing".into(),
+    };
+    let commands = [
+        (
+            HostelCommand::AddCategory {
+                by: by.clone(),
+                at: at(),
+                category,
+            },
+            "AddCategory",
+        ),
+        (
+            HostelCommand::RetireCategory {
+                by: by.clone(),
+                at: at(),
+                category: cat("plumbing"),
+            },
+            "RetireCategory",
+        ),
+        (
+            HostelCommand::RemoveStaffMember {
+                by,
+                at: at(),
+                id: user("staff-1"),
+            },
+            "RemoveStaffMember",
+        ),
+    ];
+    for (command, name) in commands {
+        assert_eq!(command.command_name(), name);
+    }
+}

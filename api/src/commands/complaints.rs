@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
-use cms_domain::complaint::{Complaint, ComplaintAction, ComplaintCommand};
+use cms_domain::complaint::{ActionKind, Complaint, ComplaintAction, ComplaintCommand};
 use cms_domain::hostel::{Hostel, HostelFacts};
 use cms_domain::ids::{ComplaintId, HostelId};
 use serde::Serialize;
@@ -104,6 +104,47 @@ pub(crate) async fn act(
     };
     let outcome = executor
         .execute::<Complaint, _>(&ctx, &target, Some(loaded), 200, command, render)
+        .await?;
+    Ok(CommandResponse(outcome))
+}
+
+/// Files a new complaint in `hostel`: checks the hostel lies in the caller's scope (404 otherwise)
+/// and is registered, derives the new complaint's id (from the `Idempotency-Key` when there is one,
+/// so a retried request names the same complaint), lets `new` make the `File` action with that id,
+/// and appends what the domain decided. `request` is the request as sent, for the idempotency hash.
+///
+/// # Errors
+/// 404 `hostel_not_found`, the domain's refusal, an idempotency or concurrency failure, or a
+/// storage failure.
+pub(crate) async fn file(
+    state: &AppState,
+    actor: &Actor,
+    headers: &CommandHeaders,
+    hostel: &HostelId,
+    request: &impl Serialize,
+    new: impl FnOnce(ComplaintId) -> ComplaintAction,
+) -> Result<CommandResponse, ApiError> {
+    if !actor.scope.covers(hostel) {
+        return Err(ApiError::not_found("hostel_not_found", "hostel not found"));
+    }
+    let facts = hostel_facts(&state.executor, hostel).await?;
+    let ctx = headers.context(
+        actor,
+        ActionKind::File.command_name(),
+        "complaints",
+        request,
+        Some(hostel.to_string()),
+    )?;
+    let id = ComplaintId::new(ctx.new_aggregate_id("complaint"));
+    let command = ComplaintCommand {
+        by: actor.clone(),
+        at: Utc::now(),
+        hostel: facts,
+        action: new(id),
+    };
+    let outcome = state
+        .executor
+        .execute::<Complaint, _>(&ctx, &id.to_string(), None, 201, command, render)
         .await?;
     Ok(CommandResponse(outcome))
 }

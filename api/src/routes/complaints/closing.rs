@@ -1,5 +1,5 @@
-//! Ending a complaint without (or after) a fix: close (warden or admin), reject (warden), withdraw
-//! (the reporter, before work starts).
+//! The `closing` commands: ending a complaint without (or after) a fix. Close (warden or admin),
+//! reject (warden).
 
 use axum::extract::State;
 use cms_domain::complaint::ComplaintAction;
@@ -29,7 +29,7 @@ pub struct RequiredReason {
 
 /// Close a complaint (warden or admin).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/close", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/close", tag = "closing", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = OptionalReason,
     responses((status = 200, description = "closed"), (status = 403, description = "role may not close"))
 )]
@@ -49,7 +49,7 @@ pub(super) async fn close(
 
 /// Reject a complaint (warden).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/reject", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/reject", tag = "closing", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = RequiredReason,
     responses((status = 200, description = "rejected"), (status = 403, description = "role may not reject"))
 )]
@@ -62,26 +62,6 @@ pub(super) async fn reject(
 ) -> Result<CommandResponse, ApiError> {
     let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
     let action = ComplaintAction::Reject {
-        reason: body.reason,
-    };
-    act(&state, &actor, &headers, id, &request, action).await
-}
-
-/// Withdraw a complaint before work starts (the reporter).
-#[utoipa::path(
-    post, path = "/v1/complaints/{id}/withdraw", tag = "complaints", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = OptionalReason,
-    responses((status = 200, description = "withdrawn"), (status = 409, description = "work already started"))
-)]
-pub(super) async fn withdraw(
-    State(state): State<AppState>,
-    AuthUser(actor): AuthUser,
-    headers: CommandHeaders,
-    ApiPath(id): ApiPath<ComplaintId>,
-    ApiJson(body): ApiJson<OptionalReason>,
-) -> Result<CommandResponse, ApiError> {
-    let request = serde_json::to_value(&body).map_err(ApiError::internal)?;
-    let action = ComplaintAction::Withdraw {
         reason: body.reason,
     };
     act(&state, &actor, &headers, id, &request, action).await

@@ -31,7 +31,7 @@ fn public() -> Visibility {
 
 /// Comment on a complaint.
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/comments", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/comments", tag = "comments", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = CommentRequest,
     responses((status = 200, description = "added; body has comment_id"), (status = 403, description = "internal comment by a resident"))
 )]

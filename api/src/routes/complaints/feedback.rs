@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 /// Confirm the fix (the reporter); the complaint closes.
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/confirm", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/confirm", tag = "feedback", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "confirmed and closed"), (status = 403, description = "not the reporter"))
 )]
@@ -40,7 +40,7 @@ pub struct DisputeRequest {
 
 /// Dispute the fix within the hostel's dispute window (the reporter); the complaint reopens.
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/dispute", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/dispute", tag = "feedback", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = DisputeRequest,
     responses((status = 200, description = "reopened"), (status = 409, description = "window closed or not resolved"))
 )]
@@ -70,7 +70,7 @@ pub struct RatingRequest {
 
 /// Rate the resolution once (the reporter).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/rating", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/rating", tag = "feedback", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = RatingRequest,
     responses((status = 200, description = "rated"), (status = 409, description = "already rated"))
 )]

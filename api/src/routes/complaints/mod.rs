@@ -1,5 +1,9 @@
-//! Complaint routes: filing, the lifecycle commands, comments, feedback, the detail view, the list
-//! and its CSV export (both served from the `complaint_list` projection), and photos.
+//! Complaint routes. Commands, one file per command family (the same names as the domain's
+//! `decide` modules and the OpenAPI tags): [`filing`] (file, triage, withdraw), [`work`] (assign,
+//! start, hold, resume, resolve), [`feedback`] (confirm, dispute, rate), [`closing`] (close,
+//! reject), [`comments`] and [`photos`]. Reads: the detail view ([`get`]), the list and its CSV
+//! export (both from the `complaint_list` projection), the history and the changes between two
+//! moments.
 //!
 //! Every route first loads the complaint and checks that the caller may see it (residents: only their
 //! own; everyone else: only inside their hostel scope). A complaint the caller may not see answers 404,
@@ -11,12 +15,12 @@ mod closing;
 mod comments;
 mod export;
 mod feedback;
-mod file;
+mod filing;
 mod get;
 mod history;
-mod lifecycle;
 pub(crate) mod list;
 mod photos;
+mod work;
 
 use chrono::Utc;
 use cms_domain::complaint::Complaint;
@@ -29,24 +33,24 @@ use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(file::file_complaint, list::list_complaints))
+        .routes(routes!(filing::file_complaint, list::list_complaints))
         .routes(routes!(export::export_csv))
         .routes(routes!(get::get_complaint))
         .routes(routes!(history::history))
         .routes(routes!(changes::changes))
-        .routes(routes!(lifecycle::triage))
-        .routes(routes!(lifecycle::assign))
-        .routes(routes!(lifecycle::start))
-        .routes(routes!(lifecycle::hold))
-        .routes(routes!(lifecycle::resume))
-        .routes(routes!(lifecycle::resolve))
-        .routes(routes!(comments::add_comment))
+        .routes(routes!(filing::triage))
+        .routes(routes!(filing::withdraw))
+        .routes(routes!(work::assign))
+        .routes(routes!(work::start))
+        .routes(routes!(work::hold))
+        .routes(routes!(work::resume))
+        .routes(routes!(work::resolve))
         .routes(routes!(feedback::confirm))
         .routes(routes!(feedback::dispute))
         .routes(routes!(feedback::rate))
         .routes(routes!(closing::close))
         .routes(routes!(closing::reject))
-        .routes(routes!(closing::withdraw))
+        .routes(routes!(comments::add_comment))
         .merge(photos::router())
 }
 

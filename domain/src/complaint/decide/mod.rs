@@ -3,8 +3,9 @@
 //! matches exhaustively on the status, so a new status forces a decision everywhere.
 
 mod closing;
+mod comments;
+mod feedback;
 mod filing;
-mod notes;
 mod photos;
 mod work;
 
@@ -98,14 +99,14 @@ impl Complaint {
                 comment_id,
                 body,
                 visibility,
-            } => notes::comment(&ctx, comment_id, &body, visibility),
-            ComplaintAction::ConfirmResolution => closing::confirm(&ctx),
-            ComplaintAction::DisputeResolution { reason } => closing::dispute(&ctx, &reason),
+            } => comments::comment(&ctx, comment_id, &body, visibility),
+            ComplaintAction::ConfirmResolution => feedback::confirm(&ctx),
+            ComplaintAction::DisputeResolution { reason } => feedback::dispute(&ctx, &reason),
             ComplaintAction::Close { reason } => closing::close(&ctx, reason.as_deref()),
             ComplaintAction::Reject { reason } => closing::reject(&ctx, &reason),
             ComplaintAction::Withdraw { reason } => filing::withdraw(&ctx, reason.as_deref()),
             ComplaintAction::RateResolution { stars, comment } => {
-                notes::rate(&ctx, stars, comment.as_deref())
+                feedback::rate(&ctx, stars, comment.as_deref())
             }
             ComplaintAction::AttachPhoto {
                 photo_id,

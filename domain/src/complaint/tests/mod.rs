@@ -3,9 +3,10 @@
 //! through real decisions, so each test starts from a history the aggregate itself produced.
 
 mod closing;
+mod comments;
+mod feedback;
 mod filing;
 mod fixtures;
 mod framework;
-mod notes;
 mod photos;
 mod work;

@@ -220,22 +220,15 @@ async fn commit(
     };
     let sha256 = photo.sha256.clone();
     let outcome = executor
-        .execute::<Complaint, _>(
-            &ctx,
-            &target,
-            Some(loaded),
-            201,
-            command,
-            |c| {
-                let photo = c
-                    .state()
-                    .and_then(|s| s.photos().iter().find(|p| p.sha256 == sha256));
-                json!({
-                    "complaint_id": complaint,
-                    "photo": photo.map(|p| photo_json(complaint, p)),
-                })
-            },
-        )
+        .execute::<Complaint, _>(&ctx, &target, Some(loaded), 201, command, |c| {
+            let photo = c
+                .state()
+                .and_then(|s| s.photos().iter().find(|p| p.sha256 == sha256));
+            json!({
+                "complaint_id": complaint,
+                "photo": photo.map(|p| photo_json(complaint, p)),
+            })
+        })
         .await?;
     Ok(CommandResponse(outcome))
 }

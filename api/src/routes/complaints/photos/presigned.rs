@@ -87,7 +87,7 @@ fn unavailable() -> ApiError {
 
 /// Declare a photo and get a presigned PUT URL (S3 only).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/photos/uploads", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/photos/uploads", tag = "photos", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UploadRequest,
     responses(
         (status = 201, description = "upload URL, method, headers to send, expiry and photo_id"),
@@ -207,7 +207,7 @@ fn mismatch(message: String) -> ApiError {
 
 /// Check an uploaded object and attach it.
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/photos/{photo_id}/complete", tag = "complaints",
+    post, path = "/v1/complaints/{id}/photos/{photo_id}/complete", tag = "photos",
     security(("bearer" = [])), params(("id" = String, Path), ("photo_id" = String, Path)),
     responses(
         (status = 201, description = "attached; body has the photo"),

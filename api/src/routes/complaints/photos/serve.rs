@@ -49,7 +49,7 @@ pub(super) struct SizeQuery {
 
 /// The photos of a complaint.
 #[utoipa::path(
-    get, path = "/v1/complaints/{id}/photos", tag = "complaints", security(("bearer" = [])),
+    get, path = "/v1/complaints/{id}/photos", tag = "photos", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "the photos, with links to their renditions once rendered"),
               (status = 404, description = "complaint absent or not visible"))
@@ -82,7 +82,7 @@ fn with_nosniff(mut response: Response) -> Response {
 
 /// One rendition of a photo.
 #[utoipa::path(
-    get, path = "/v1/complaints/{id}/photos/{photo_id}", tag = "complaints", security(("bearer" = [])),
+    get, path = "/v1/complaints/{id}/photos/{photo_id}", tag = "photos", security(("bearer" = [])),
     params(("id" = String, Path), ("photo_id" = String, Path),
            ("size" = Option<String>, Query, description = "thumb, large (default) or original")),
     responses(

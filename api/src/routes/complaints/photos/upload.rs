@@ -81,7 +81,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Form, ApiError> {
 
 /// Attach a photo (multipart upload).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/photos", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/photos", tag = "photos", security(("bearer" = [])),
     params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "fields `role` (before|after) and `file`"),
     responses(

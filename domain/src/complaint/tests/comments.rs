@@ -1,4 +1,4 @@
-//! Comment and rating rules.
+//! Comment rules.
 
 use super::fixtures::*;
 use crate::complaint::*;
@@ -8,13 +8,6 @@ fn comment(n: u128, visibility: Visibility) -> ComplaintAction {
         comment_id: comment_id(n),
         body: " Any news? ".to_owned(),
         visibility,
-    }
-}
-
-fn rate(stars: u8) -> ComplaintAction {
-    ComplaintAction::RateResolution {
-        stars,
-        comment: Some("Quick fix".to_owned()),
     }
 }
 
@@ -114,77 +107,6 @@ fn repeating_a_comment_id_adds_nothing() {
             .comments()
             .len(),
         2
-    );
-}
-
-#[test]
-fn the_reporter_rates_a_resolution_once() {
-    let story = resolved();
-    assert_eq!(
-        story.when(reporter(), rate(5)).unwrap(),
-        vec![ComplaintEvent::ResolutionRated {
-            stars: 5,
-            comment: Some("Quick fix".to_owned()),
-            by: uid("res-1"),
-            at: t(6),
-        }]
-    );
-    let rated = story.then(reporter(), rate(4));
-    assert_eq!(rated.state().rating().map(|r| r.stars), Some(4));
-    assert_eq!(
-        rated.when(reporter(), rate(5)),
-        Err(ComplaintError::AlreadyRated)
-    );
-}
-
-#[test]
-fn a_rating_is_one_to_five_stars() {
-    let story = resolved();
-    for stars in [0, 6, 255] {
-        assert_eq!(
-            story.when(reporter(), rate(stars)),
-            Err(ComplaintError::InvalidRating { stars })
-        );
-    }
-    let blank = ComplaintAction::RateResolution {
-        stars: 3,
-        comment: Some(" ".to_owned()),
-    };
-    assert_eq!(
-        story.when(reporter(), blank),
-        Err(ComplaintError::InvalidText {
-            field: TextField::Comment
-        })
-    );
-}
-
-#[test]
-fn only_the_reporter_rates() {
-    let story = resolved();
-    assert_eq!(
-        story.when(other_resident(), rate(5)),
-        Err(ComplaintError::NotReporter)
-    );
-    for by in [plumber(), warden(), admin(), auditor(), service()] {
-        assert_eq!(
-            story.when(by.clone(), rate(5)),
-            Err(forbidden(&by, ActionKind::RateResolution))
-        );
-    }
-}
-
-#[test]
-fn rating_needs_a_resolution_resolved_or_closed_after_it() {
-    for (status, story) in every_status() {
-        let result = story.when(reporter(), rate(3));
-        match status {
-            Status::Resolved | Status::Closed => assert!(result.is_ok(), "{status}"),
-            _ => assert_eq!(result, Err(invalid(ActionKind::RateResolution, status))),
-        }
-    }
-    assert_eq!(
-        closed_unresolved().when(reporter(), rate(3)),
-        Err(invalid(ActionKind::RateResolution, Status::Closed))
     );
 }
 

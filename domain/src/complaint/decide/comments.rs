@@ -1,7 +1,7 @@
-//! Comments and ratings. Residents comment publicly on their own complaints; staff, wardens and admins
-//! may also comment internally. The reporter rates a resolution once.
+//! Comments. Residents comment publicly on their own complaints; staff, wardens and admins may also
+//! comment internally.
 
-use super::{long_text, optional_text, Ctx, Decision};
+use super::{long_text, Ctx, Decision};
 use crate::actor::Role;
 use crate::complaint::{ActionKind, ComplaintError, ComplaintEvent, Status, TextField, Visibility};
 use crate::ids::CommentId;
@@ -43,37 +43,6 @@ pub(super) fn comment(
         comment_id,
         body,
         visibility,
-        by: ctx.by.id.clone(),
-        at: ctx.at,
-    }])
-}
-
-pub(super) fn rate(ctx: &Ctx<'_>, stars: u8, raw_comment: Option<&str>) -> Decision {
-    let action = ActionKind::RateResolution;
-    ctx.require_reporter(action)?;
-    match ctx.status() {
-        Status::Resolved => {}
-        Status::Closed if ctx.state.resolution.is_some() => {}
-        Status::Filed
-        | Status::Triaged
-        | Status::Assigned
-        | Status::InProgress
-        | Status::OnHold
-        | Status::Reopened
-        | Status::Closed
-        | Status::Rejected
-        | Status::Withdrawn => return Err(ctx.refuse(action)),
-    }
-    if ctx.state.rating.is_some() {
-        return Err(ComplaintError::AlreadyRated);
-    }
-    if !(1..=5).contains(&stars) {
-        return Err(ComplaintError::InvalidRating { stars });
-    }
-    let comment = optional_text(raw_comment, TextField::Comment)?;
-    Ok(vec![ComplaintEvent::ResolutionRated {
-        stars,
-        comment,
         by: ctx.by.id.clone(),
         at: ctx.at,
     }])

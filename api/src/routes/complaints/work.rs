@@ -1,9 +1,10 @@
-//! The work on a complaint: triage, assign, start, hold, resume and resolve.
+//! The `work` commands: assign, start, hold, resume and resolve. Wardens and admins assign (staff may
+//! assign themselves where the hostel allows it); only the assignee starts and resolves the work.
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use cms_domain::complaint::{ComplaintAction, Priority};
-use cms_domain::ids::{CategoryId, ComplaintId, PhotoId, UserId};
+use cms_domain::complaint::ComplaintAction;
+use cms_domain::ids::{ComplaintId, PhotoId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -18,38 +19,6 @@ fn to_json(body: &impl Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(body).map_err(ApiError::internal)
 }
 
-/// Triage: set the priority, optionally correct the category.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TriageRequest {
-    /// `P1` (most urgent) to `P4`.
-    #[schema(value_type = String, example = "P2")]
-    pub priority: Priority,
-    #[schema(value_type = Option<String>)]
-    pub category: Option<CategoryId>,
-}
-
-/// Triage a complaint (staff or warden of its hostel).
-#[utoipa::path(
-    post, path = "/v1/complaints/{id}/triage", tag = "complaints", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = TriageRequest,
-    responses((status = 200, description = "triaged"), (status = 409, description = "not in a triageable status"))
-)]
-pub(super) async fn triage(
-    State(state): State<AppState>,
-    AuthUser(actor): AuthUser,
-    headers: CommandHeaders,
-    ApiPath(id): ApiPath<ComplaintId>,
-    ApiJson(body): ApiJson<TriageRequest>,
-) -> Result<CommandResponse, ApiError> {
-    let request = to_json(&body)?;
-    let action = ComplaintAction::Triage {
-        priority: body.priority,
-        category: body.category,
-    };
-    act(&state, &actor, &headers, id, &request, action).await
-}
-
 /// Assign to a staff member of the hostel whose skills include the category.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -60,7 +29,7 @@ pub struct AssignRequest {
 
 /// Assign or reassign a complaint (warden or admin; staff may self-assign where the hostel allows).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/assign", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/assign", tag = "work", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = AssignRequest,
     responses((status = 200, description = "assigned"), (status = 422, description = "assignee not eligible"))
 )]
@@ -80,7 +49,7 @@ pub(super) async fn assign(
 
 /// Start work (the assignee).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/start", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/start", tag = "work", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "in progress"), (status = 403, description = "not the assignee"))
 )]
@@ -106,7 +75,7 @@ pub struct HoldRequest {
 
 /// Put a complaint on hold (the assignee or a warden).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/hold", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/hold", tag = "work", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = HoldRequest,
     responses((status = 200, description = "on hold"))
 )]
@@ -127,7 +96,7 @@ pub(super) async fn hold(
 
 /// Resume work after a hold.
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/resume", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/resume", tag = "work", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "in progress again"))
 )]
@@ -155,7 +124,7 @@ pub struct ResolveRequest {
 
 /// Resolve a complaint (the assignee).
 #[utoipa::path(
-    post, path = "/v1/complaints/{id}/resolve", tag = "complaints", security(("bearer" = [])),
+    post, path = "/v1/complaints/{id}/resolve", tag = "work", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ResolveRequest,
     responses((status = 200, description = "resolved"))
 )]
