@@ -121,7 +121,11 @@ pub async fn run(executor: &Executor, command: HostelAdmin) -> anyhow::Result<()
     let at = Utc::now();
     let (hostel, name, command) = match command {
         HostelAdmin::List => {
-            for id in executor.store().aggregate_ids("Hostel").await? {
+            for id in executor
+                .store()
+                .aggregate_ids(cms_domain::hostel::AGGREGATE_TYPE)
+                .await?
+            {
                 let hostel = executor.load::<Hostel>(&id).await?;
                 println!("{id}\t{}", hostel.state.name().unwrap_or(""));
             }

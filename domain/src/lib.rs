@@ -6,9 +6,6 @@
 
 pub mod actor;
 pub mod complaint;
-pub mod error;
 pub mod hostel;
 pub mod ids;
 mod text;
-
-pub use error::ErrorKind;

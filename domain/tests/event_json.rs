@@ -50,7 +50,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
     let by = || user("u-1");
     vec![
         (
-            ComplaintEvent::ComplaintFiled {
+            ComplaintEvent::Filed {
                 id: ComplaintId::new(Uuid::from_u128(1)),
                 hostel: HostelId::parse("north").unwrap(),
                 wing: Some(WingId::parse("A").unwrap()),
@@ -69,7 +69,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
                    "reporter": "res-1", "by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintTriaged {
+            ComplaintEvent::Triaged {
                 priority: Priority::P1,
                 category: Some(cat("electrical")),
                 previous_category: Some(cat("plumbing")),
@@ -81,7 +81,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
                    "by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintAssigned {
+            ComplaintEvent::Assigned {
                 assignee: user("s-1"),
                 previous: None,
                 by: by(),
@@ -96,7 +96,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
             json!({"by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintPutOnHold {
+            ComplaintEvent::PutOnHold {
                 reason: "parts".into(),
                 until: Some(at()),
                 by: by(),
@@ -122,7 +122,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
             json!({"comment_id": M, "body": "hi", "visibility": "internal", "by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintResolved {
+            ComplaintEvent::Resolved {
                 note: "done".into(),
                 after_photos: vec![photo()],
                 by: by(),
@@ -146,12 +146,12 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
             json!({"reason": "no", "by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintReopened { by: by(), at: at() },
+            ComplaintEvent::Reopened { by: by(), at: at() },
             "ComplaintReopened",
             json!({"by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintClosed {
+            ComplaintEvent::Closed {
                 reason: None,
                 by: by(),
                 at: at(),
@@ -160,7 +160,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
             json!({"reason": null, "by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintRejected {
+            ComplaintEvent::Rejected {
                 reason: "dup".into(),
                 by: by(),
                 at: at(),
@@ -169,7 +169,7 @@ fn complaint_events() -> Vec<(ComplaintEvent, &'static str, Value)> {
             json!({"reason": "dup", "by": "u-1", "at": AT}),
         ),
         (
-            ComplaintEvent::ComplaintWithdrawn {
+            ComplaintEvent::Withdrawn {
                 reason: Some("fixed".into()),
                 by: by(),
                 at: at(),
@@ -249,7 +249,7 @@ fn hostel_events() -> Vec<(HostelEvent, &'static str, Value)> {
     };
     vec![
         (
-            HostelEvent::HostelRegistered {
+            HostelEvent::Registered {
                 id: HostelId::parse("north").unwrap(),
                 name: "North Hall".into(),
                 wings: vec![WingId::parse("A").unwrap()],

@@ -61,6 +61,9 @@ pub struct Dialect {
     /// The statement that starts a write transaction (SQLite must take its write lock up front, or a
     /// read-then-write transaction fails with `SQLITE_BUSY` instead of waiting its turn).
     pub begin_write: &'static str,
+    /// The statement that starts a read-only transaction whose reads all see one snapshot (SQLite:
+    /// a deferred transaction in WAL mode reads one snapshot from its first read on).
+    pub begin_snapshot: &'static str,
 }
 
 impl Dialect {
@@ -70,6 +73,7 @@ impl Dialect {
         lock_row_skip_locked: " FOR UPDATE SKIP LOCKED",
         lock_row: " FOR UPDATE",
         begin_write: "BEGIN",
+        begin_snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     };
 
     /// SQLite: no row locks (`BEGIN IMMEDIATE` already excludes every other writer).
@@ -78,6 +82,7 @@ impl Dialect {
         lock_row_skip_locked: "",
         lock_row: "",
         begin_write: "BEGIN IMMEDIATE",
+        begin_snapshot: "BEGIN",
     };
 
     /// True on PostgreSQL (for the few expressions whose text differs).
@@ -142,7 +147,11 @@ pub enum Pools<'a> {
 ///
 /// - `on_backend!(pools, |conn| body)`: `conn` is a `&mut` connection of that backend.
 /// - `on_backend!(pools, tx |conn| body)`: `conn` is a `&mut` connection inside a write transaction
-///   begun with [`Dialect::begin_write`]; the block's `Ok` commits it, an `Err` rolls it back.
+///   begun with [`Dialect::begin_write`]; the block's `Ok` commits it, an `Err` (or an early
+///   `return` from the surrounding function) rolls it back.
+/// - `on_backend!(pools, snapshot |conn| body)`: the same inside a read-only transaction whose reads
+///   all see one snapshot ([`Dialect::begin_snapshot`]), for a read model and its checkpoint read
+///   together.
 /// - `|conn, backend|` also names the calling module's per-backend module (`self::pg` or
 ///   `self::lite`, made by [`for_each_backend!`](crate::for_each_backend)) `backend`, so the block
 ///   can call `backend::step(conn)`.
@@ -153,12 +162,18 @@ pub enum Pools<'a> {
 #[macro_export]
 macro_rules! on_backend {
     ($pools:expr, tx |$conn:ident $(, $backend:ident)?| $body:expr) => {
+        $crate::on_backend!(@in begin_write, $pools, $conn, [$($backend)?], $body)
+    };
+    ($pools:expr, snapshot |$conn:ident $(, $backend:ident)?| $body:expr) => {
+        $crate::on_backend!(@in begin_snapshot, $pools, $conn, [$($backend)?], $body)
+    };
+    (@in $begin:ident, $pools:expr, $conn:ident, [$($backend:ident)?], $body:expr) => {
         match $pools {
             $crate::db::Pools::Postgres(pool) => {
-                $crate::on_backend!(@tx pool, pg, Postgres, PgConnection, POSTGRES, $conn, [$($backend)?], $body)
+                $crate::on_backend!(@tx $begin, pool, pg, Postgres, PgConnection, POSTGRES, $conn, [$($backend)?], $body)
             }
             $crate::db::Pools::Sqlite(pool) => {
-                $crate::on_backend!(@tx pool, lite, Sqlite, SqliteConnection, SQLITE, $conn, [$($backend)?], $body)
+                $crate::on_backend!(@tx $begin, pool, lite, Sqlite, SqliteConnection, SQLITE, $conn, [$($backend)?], $body)
             }
         }
     };
@@ -172,13 +187,13 @@ macro_rules! on_backend {
             }
         }
     };
-    (@tx $pool:ident, $module:ident, $sql:ident, $connection:ident, $dialect:ident, $conn:ident, [$($backend:ident)?], $body:expr) => {{
+    (@tx $begin:ident, $pool:ident, $module:ident, $sql:ident, $connection:ident, $dialect:ident, $conn:ident, [$($backend:ident)?], $body:expr) => {{
         $(#[allow(unused_imports)] use self::$module as $backend;)?
         #[allow(dead_code)]
         const DIALECT: $crate::db::Dialect = $crate::db::Dialect::$dialect;
         #[allow(dead_code)]
         type Sql = ::sqlx::$sql;
-        let mut tx = $pool.begin_with(DIALECT.begin_write).await?;
+        let mut tx = $pool.begin_with(DIALECT.$begin).await?;
         let result = {
             let $conn: &mut ::sqlx::$connection = &mut *tx;
             $body

@@ -142,7 +142,7 @@ mod tests {
     }
 
     fn complaint(event: &LogEvent) -> bool {
-        event.aggregate_type == "Complaint"
+        event.aggregate_type == cms_domain::complaint::AGGREGATE_TYPE
     }
 
     /// Counts events per complaint; a complaint named `bad` refuses its third event.

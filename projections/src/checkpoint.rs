@@ -83,6 +83,9 @@ impl From<Row> for Checkpoint {
 
 const ENSURE: &str = "INSERT INTO projection_checkpoints (projection, last_position, status) \
      VALUES ($1, 0, 'running') ON CONFLICT (projection) DO NOTHING";
+/// The position a projection's checkpoint reflects (no row: none).
+pub(crate) const POSITION: &str =
+    "SELECT last_position FROM projection_checkpoints WHERE projection = $1";
 const SELECT: &str =
     "SELECT last_position, status, error FROM projection_checkpoints WHERE projection = $1";
 const UPDATE: &str = "UPDATE projection_checkpoints \

@@ -26,7 +26,8 @@ use cms_eventstore::store::{
 };
 
 // Aggregate type names (cqrs-es `Aggregate::TYPE`) the span fields tell apart.
-use crate::fanout::event::{COMPLAINT, HOSTEL};
+use cms_domain::complaint::AGGREGATE_TYPE as COMPLAINT;
+use cms_domain::hostel::AGGREGATE_TYPE as HOSTEL;
 
 /// Namespace for ids derived from idempotency keys (UUIDv5), so a repeated create names one aggregate.
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1f_5c7e_2b4a_4e0b_9a53_c0d3_8f1e_7a21);

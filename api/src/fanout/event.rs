@@ -11,10 +11,8 @@ use uuid::Uuid;
 
 use cms_eventstore::store::RecordedEvent;
 
-/// The stored aggregate type of complaints.
-pub const COMPLAINT: &str = "Complaint";
-/// The stored aggregate type of hostels.
-pub const HOSTEL: &str = "Hostel";
+use cms_domain::complaint::AGGREGATE_TYPE as COMPLAINT;
+use cms_domain::hostel::AGGREGATE_TYPE as HOSTEL;
 
 /// The facts about a complaint that never change after filing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::event::{facts_of_filing, BusEvent, ComplaintFacts, COMPLAINT};
+use super::event::{facts_of_filing, BusEvent, ComplaintFacts};
+use cms_domain::complaint::AGGREGATE_TYPE as COMPLAINT;
 use cms_eventstore::store::{EventStore, RecordedEvent, StoreError};
 
 /// Complaints whose facts are cached; past it the cache starts over (cheap, and rare).

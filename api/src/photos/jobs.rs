@@ -112,7 +112,10 @@ impl LogPhotoJobs {
         let now = Utc::now().timestamp_millis();
         let jobs: Vec<(i64, String, String)> = events
             .iter()
-            .filter(|e| e.aggregate_type == "Complaint" && e.event_type == "PhotoAttached")
+            .filter(|e| {
+                e.aggregate_type == cms_domain::complaint::AGGREGATE_TYPE
+                    && e.event_type == "PhotoAttached"
+            })
             .filter_map(
                 |e| match serde_json::from_value::<ComplaintEvent>(e.payload.clone()) {
                     Ok(ComplaintEvent::PhotoAttached { photo_id, .. }) => Some((

@@ -1,5 +1,5 @@
 //! Photos of complaints: what an upload must be (JPEG, PNG or WebP by magic bytes, at most
-//! [`MAX_UPLOAD_BYTES`]), where its objects live (server-chosen keys, see [`keys`]), how it is rendered
+//! [`MAX_PHOTO_BYTES`](cms_domain::complaint::MAX_PHOTO_BYTES)), where its objects live (server-chosen keys, see [`keys`]), how it is rendered
 //! ([`render`]: decoding under explicit limits, EXIF orientation, thumbnails without metadata) and the
 //! thumbnail worker ([`worker`], fed by a [`jobs::PhotoJobs`] source).
 //!
@@ -15,9 +15,6 @@ pub mod worker;
 use cms_domain::complaint::ThumbnailSize;
 use cms_domain::ids::{ComplaintId, PhotoId};
 use sha2::{Digest, Sha256};
-
-/// The largest upload accepted, in bytes (10 MB).
-pub const MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
 
 /// An image format the API accepts, judged by the file's first bytes (never by its name or the
 /// client's declared type).

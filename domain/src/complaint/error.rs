@@ -1,12 +1,11 @@
-//! Refusals of the Complaint aggregate. Messages state facts; the API maps each variant to a stable code
-//! and [`ComplaintError::kind`] gives the family.
+//! Refusals of the Complaint aggregate. Messages state facts; the API maps each variant to its status
+//! and stable code in one table (`api/src/domain_errors.rs`).
 
 use serde::{Deserialize, Serialize};
 
 use super::command::ActionKind;
 use super::status::Status;
 use crate::actor::Role;
-use crate::error::ErrorKind;
 use crate::ids::{CategoryId, HostelId, PhotoId, UserId, WingId};
 
 /// A free-text field of a complaint command, for [`ComplaintError::InvalidText`].
@@ -190,38 +189,4 @@ pub enum ComplaintError {
     /// The actor may only add public comments.
     #[error("actor may not add internal comments")]
     InternalCommentNotAllowed,
-}
-
-impl ComplaintError {
-    /// The family of this refusal.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            ComplaintError::NotFiled | ComplaintError::UnknownPhoto { .. } => ErrorKind::NotFound,
-            ComplaintError::NotPermitted { .. }
-            | ComplaintError::OutOfScope
-            | ComplaintError::NotReporter
-            | ComplaintError::NotAssignee
-            | ComplaintError::SelfAssignmentNotAllowed
-            | ComplaintError::InternalCommentNotAllowed => ErrorKind::Forbidden,
-            ComplaintError::AlreadyFiled
-            | ComplaintError::HostelMismatch { .. }
-            | ComplaintError::InvalidTransition { .. }
-            | ComplaintError::AlreadyAssigned { .. }
-            | ComplaintError::DisputeWindowClosed { .. }
-            | ComplaintError::AlreadyRated
-            | ComplaintError::PhotoLimitReached { .. } => ErrorKind::Conflict,
-            ComplaintError::InvalidTitle
-            | ComplaintError::InvalidDescription
-            | ComplaintError::InvalidRoom
-            | ComplaintError::UnknownCategory { .. }
-            | ComplaintError::UnknownWing { .. }
-            | ComplaintError::InvalidText { .. }
-            | ComplaintError::InvalidHoldUntil
-            | ComplaintError::AssigneeNotStaff { .. }
-            | ComplaintError::AssigneeLacksSkill { .. }
-            | ComplaintError::InvalidRating { .. }
-            | ComplaintError::PhotoNotAfter { .. }
-            | ComplaintError::InvalidPhoto { .. } => ErrorKind::Validation,
-        }
-    }
 }

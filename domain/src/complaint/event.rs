@@ -14,7 +14,7 @@ use crate::ids::{CategoryId, CommentId, ComplaintId, HostelId, PhotoId, UserId, 
 pub enum ComplaintEvent {
     /// The complaint was filed.
     #[serde(rename = "ComplaintFiled")]
-    ComplaintFiled {
+    Filed {
         /// The complaint.
         id: ComplaintId,
         /// The hostel.
@@ -40,7 +40,7 @@ pub enum ComplaintEvent {
     },
     /// Staff set the priority and possibly corrected the category.
     #[serde(rename = "ComplaintTriaged")]
-    ComplaintTriaged {
+    Triaged {
         /// The priority.
         priority: Priority,
         /// The corrected category, if it changed.
@@ -54,7 +54,7 @@ pub enum ComplaintEvent {
     },
     /// A staff member was made responsible.
     #[serde(rename = "ComplaintAssigned")]
-    ComplaintAssigned {
+    Assigned {
         /// The new assignee.
         assignee: UserId,
         /// The assignee before, on reassignment.
@@ -74,7 +74,7 @@ pub enum ComplaintEvent {
     },
     /// Work was paused.
     #[serde(rename = "ComplaintPutOnHold")]
-    ComplaintPutOnHold {
+    PutOnHold {
         /// Why.
         reason: String,
         /// Expected resume time.
@@ -108,7 +108,7 @@ pub enum ComplaintEvent {
     },
     /// The assignee reported the problem fixed.
     #[serde(rename = "ComplaintResolved")]
-    ComplaintResolved {
+    Resolved {
         /// What was done.
         note: String,
         /// Photos of the result.
@@ -138,7 +138,7 @@ pub enum ComplaintEvent {
     },
     /// The complaint reopened after a dispute.
     #[serde(rename = "ComplaintReopened")]
-    ComplaintReopened {
+    Reopened {
         /// Who caused it.
         by: UserId,
         /// When.
@@ -146,7 +146,7 @@ pub enum ComplaintEvent {
     },
     /// The complaint was closed.
     #[serde(rename = "ComplaintClosed")]
-    ComplaintClosed {
+    Closed {
         /// Why, if stated.
         reason: Option<String>,
         /// Who caused it.
@@ -156,7 +156,7 @@ pub enum ComplaintEvent {
     },
     /// The complaint was refused.
     #[serde(rename = "ComplaintRejected")]
-    ComplaintRejected {
+    Rejected {
         /// Why.
         reason: String,
         /// Who caused it.
@@ -166,7 +166,7 @@ pub enum ComplaintEvent {
     },
     /// The reporter withdrew the complaint.
     #[serde(rename = "ComplaintWithdrawn")]
-    ComplaintWithdrawn {
+    Withdrawn {
         /// Why, if stated.
         reason: Option<String>,
         /// Who caused it.
@@ -258,20 +258,20 @@ impl ComplaintEvent {
     /// The stored event name.
     pub const fn stored_name(&self) -> &'static str {
         match self {
-            ComplaintEvent::ComplaintFiled { .. } => "ComplaintFiled",
-            ComplaintEvent::ComplaintTriaged { .. } => "ComplaintTriaged",
-            ComplaintEvent::ComplaintAssigned { .. } => "ComplaintAssigned",
+            ComplaintEvent::Filed { .. } => "ComplaintFiled",
+            ComplaintEvent::Triaged { .. } => "ComplaintTriaged",
+            ComplaintEvent::Assigned { .. } => "ComplaintAssigned",
             ComplaintEvent::WorkStarted { .. } => "WorkStarted",
-            ComplaintEvent::ComplaintPutOnHold { .. } => "ComplaintPutOnHold",
+            ComplaintEvent::PutOnHold { .. } => "ComplaintPutOnHold",
             ComplaintEvent::WorkResumed { .. } => "WorkResumed",
             ComplaintEvent::CommentAdded { .. } => "CommentAdded",
-            ComplaintEvent::ComplaintResolved { .. } => "ComplaintResolved",
+            ComplaintEvent::Resolved { .. } => "ComplaintResolved",
             ComplaintEvent::ResolutionConfirmed { .. } => "ResolutionConfirmed",
             ComplaintEvent::ResolutionDisputed { .. } => "ResolutionDisputed",
-            ComplaintEvent::ComplaintReopened { .. } => "ComplaintReopened",
-            ComplaintEvent::ComplaintClosed { .. } => "ComplaintClosed",
-            ComplaintEvent::ComplaintRejected { .. } => "ComplaintRejected",
-            ComplaintEvent::ComplaintWithdrawn { .. } => "ComplaintWithdrawn",
+            ComplaintEvent::Reopened { .. } => "ComplaintReopened",
+            ComplaintEvent::Closed { .. } => "ComplaintClosed",
+            ComplaintEvent::Rejected { .. } => "ComplaintRejected",
+            ComplaintEvent::Withdrawn { .. } => "ComplaintWithdrawn",
             ComplaintEvent::ResolutionRated { .. } => "ResolutionRated",
             ComplaintEvent::PhotoAttached { .. } => "PhotoAttached",
             ComplaintEvent::ThumbnailGenerated { .. } => "ThumbnailGenerated",
@@ -282,20 +282,20 @@ impl ComplaintEvent {
     /// Who caused the event.
     pub fn by(&self) -> &UserId {
         match self {
-            ComplaintEvent::ComplaintFiled { by, .. }
-            | ComplaintEvent::ComplaintTriaged { by, .. }
-            | ComplaintEvent::ComplaintAssigned { by, .. }
+            ComplaintEvent::Filed { by, .. }
+            | ComplaintEvent::Triaged { by, .. }
+            | ComplaintEvent::Assigned { by, .. }
             | ComplaintEvent::WorkStarted { by, .. }
-            | ComplaintEvent::ComplaintPutOnHold { by, .. }
+            | ComplaintEvent::PutOnHold { by, .. }
             | ComplaintEvent::WorkResumed { by, .. }
             | ComplaintEvent::CommentAdded { by, .. }
-            | ComplaintEvent::ComplaintResolved { by, .. }
+            | ComplaintEvent::Resolved { by, .. }
             | ComplaintEvent::ResolutionConfirmed { by, .. }
             | ComplaintEvent::ResolutionDisputed { by, .. }
-            | ComplaintEvent::ComplaintReopened { by, .. }
-            | ComplaintEvent::ComplaintClosed { by, .. }
-            | ComplaintEvent::ComplaintRejected { by, .. }
-            | ComplaintEvent::ComplaintWithdrawn { by, .. }
+            | ComplaintEvent::Reopened { by, .. }
+            | ComplaintEvent::Closed { by, .. }
+            | ComplaintEvent::Rejected { by, .. }
+            | ComplaintEvent::Withdrawn { by, .. }
             | ComplaintEvent::ResolutionRated { by, .. }
             | ComplaintEvent::PhotoAttached { by, .. }
             | ComplaintEvent::ThumbnailGenerated { by, .. }
@@ -311,20 +311,20 @@ impl ComplaintEvent {
     /// When it happened (the command time).
     pub fn at(&self) -> DateTime<Utc> {
         match self {
-            ComplaintEvent::ComplaintFiled { at, .. }
-            | ComplaintEvent::ComplaintTriaged { at, .. }
-            | ComplaintEvent::ComplaintAssigned { at, .. }
+            ComplaintEvent::Filed { at, .. }
+            | ComplaintEvent::Triaged { at, .. }
+            | ComplaintEvent::Assigned { at, .. }
             | ComplaintEvent::WorkStarted { at, .. }
-            | ComplaintEvent::ComplaintPutOnHold { at, .. }
+            | ComplaintEvent::PutOnHold { at, .. }
             | ComplaintEvent::WorkResumed { at, .. }
             | ComplaintEvent::CommentAdded { at, .. }
-            | ComplaintEvent::ComplaintResolved { at, .. }
+            | ComplaintEvent::Resolved { at, .. }
             | ComplaintEvent::ResolutionConfirmed { at, .. }
             | ComplaintEvent::ResolutionDisputed { at, .. }
-            | ComplaintEvent::ComplaintReopened { at, .. }
-            | ComplaintEvent::ComplaintClosed { at, .. }
-            | ComplaintEvent::ComplaintRejected { at, .. }
-            | ComplaintEvent::ComplaintWithdrawn { at, .. }
+            | ComplaintEvent::Reopened { at, .. }
+            | ComplaintEvent::Closed { at, .. }
+            | ComplaintEvent::Rejected { at, .. }
+            | ComplaintEvent::Withdrawn { at, .. }
             | ComplaintEvent::ResolutionRated { at, .. }
             | ComplaintEvent::PhotoAttached { at, .. }
             | ComplaintEvent::ThumbnailGenerated { at, .. }

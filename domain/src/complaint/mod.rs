@@ -27,15 +27,19 @@ pub use types::{
     Severity, Thumbnail, ThumbnailSize, Visibility,
 };
 
+/// The aggregate type of complaints in the event store (`events.aggregate_type`): stored, so stable.
+pub const AGGREGATE_TYPE: &str = "Complaint";
+
 /// The most photos a complaint may hold.
 pub const MAX_PHOTOS: usize = 10;
-/// The largest photo accepted, in bytes (20 MiB).
-pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
+/// The largest photo accepted, in bytes (10 MiB): the one limit, enforced by the domain and by the
+/// API before it reads a byte more.
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
 /// Content types accepted for photos.
 pub const PHOTO_CONTENT_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
 impl Aggregate for Complaint {
-    const TYPE: &'static str = "Complaint";
+    const TYPE: &'static str = AGGREGATE_TYPE;
     type Command = ComplaintCommand;
     type Event = ComplaintEvent;
     type Error = ComplaintError;

@@ -46,7 +46,7 @@ impl Complaint {
     /// Folds one event into the state. Total: an event that cannot apply (none can, after a valid
     /// decision) leaves the state unchanged except for `updated_at`.
     pub(super) fn fold(&mut self, event: ComplaintEvent) {
-        if let ComplaintEvent::ComplaintFiled {
+        if let ComplaintEvent::Filed {
             id,
             hostel,
             wing,
@@ -127,8 +127,8 @@ impl ComplaintState {
             self.updated_at = event.at();
         }
         match event {
-            ComplaintEvent::ComplaintFiled { .. } | ComplaintEvent::ResolutionConfirmed { .. } => {}
-            ComplaintEvent::ComplaintTriaged {
+            ComplaintEvent::Filed { .. } | ComplaintEvent::ResolutionConfirmed { .. } => {}
+            ComplaintEvent::Triaged {
                 priority, category, ..
             } => {
                 self.priority = Some(priority);
@@ -137,7 +137,7 @@ impl ComplaintState {
                 }
                 self.status = Status::Triaged;
             }
-            ComplaintEvent::ComplaintAssigned {
+            ComplaintEvent::Assigned {
                 assignee, by, at, ..
             } => {
                 self.assignments.push(Assignment {
@@ -150,7 +150,7 @@ impl ComplaintState {
                 self.status = Status::Assigned;
             }
             ComplaintEvent::WorkStarted { .. } => self.status = Status::InProgress,
-            ComplaintEvent::ComplaintPutOnHold {
+            ComplaintEvent::PutOnHold {
                 reason,
                 until,
                 by,
@@ -181,7 +181,7 @@ impl ComplaintState {
                 visibility,
                 at,
             }),
-            ComplaintEvent::ComplaintResolved {
+            ComplaintEvent::Resolved {
                 note,
                 after_photos,
                 by,
@@ -198,17 +198,17 @@ impl ComplaintState {
             ComplaintEvent::ResolutionDisputed { reason, by, at } => {
                 self.disputes.push(Dispute { reason, by, at });
             }
-            ComplaintEvent::ComplaintReopened { .. } => {
+            ComplaintEvent::Reopened { .. } => {
                 self.resolution = None;
                 self.status = Status::Reopened;
             }
-            ComplaintEvent::ComplaintClosed { reason, by, at } => {
+            ComplaintEvent::Closed { reason, by, at } => {
                 self.end(Status::Closed, reason, by, at);
             }
-            ComplaintEvent::ComplaintRejected { reason, by, at } => {
+            ComplaintEvent::Rejected { reason, by, at } => {
                 self.end(Status::Rejected, Some(reason), by, at);
             }
-            ComplaintEvent::ComplaintWithdrawn { reason, by, at } => {
+            ComplaintEvent::Withdrawn { reason, by, at } => {
                 self.end(Status::Withdrawn, reason, by, at);
             }
             ComplaintEvent::ResolutionRated {

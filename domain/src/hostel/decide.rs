@@ -54,7 +54,7 @@ impl Hostel {
                     }
                     clean.push(valid_category(category)?);
                 }
-                Ok(vec![HostelEvent::HostelRegistered {
+                Ok(vec![HostelEvent::Registered {
                     id,
                     name,
                     wings,

@@ -1,7 +1,6 @@
 //! Refusals of the Hostel aggregate. Messages state facts; the API maps each variant to a stable code.
 
 use crate::actor::Role;
-use crate::error::ErrorKind;
 use crate::ids::{CategoryId, UserId, WingId};
 
 /// Why a hostel command was refused.
@@ -88,28 +87,4 @@ pub enum HostelError {
         /// The refused value.
         dispute_window_days: u32,
     },
-}
-
-impl HostelError {
-    /// The family of this refusal.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            HostelError::NotRegistered
-            | HostelError::UnknownCategory { .. }
-            | HostelError::UnknownStaffMember { .. } => ErrorKind::NotFound,
-            HostelError::NotPermitted { .. } | HostelError::OutOfScope => ErrorKind::Forbidden,
-            HostelError::AlreadyRegistered
-            | HostelError::DuplicateCategory { .. }
-            | HostelError::CategoryRetired { .. }
-            | HostelError::LastActiveCategory { .. }
-            | HostelError::DuplicateStaffMember { .. } => ErrorKind::Conflict,
-            HostelError::InvalidName
-            | HostelError::InvalidCategoryName
-            | HostelError::InvalidStaffName
-            | HostelError::InvalidRoomPattern { .. }
-            | HostelError::DuplicateWing { .. }
-            | HostelError::NoCategories
-            | HostelError::InvalidPolicy { .. } => ErrorKind::Validation,
-        }
-    }
 }

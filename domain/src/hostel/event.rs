@@ -13,7 +13,7 @@ use crate::ids::{CategoryId, HostelId, UserId, WingId};
 pub enum HostelEvent {
     /// The hostel was created.
     #[serde(rename = "HostelRegistered")]
-    HostelRegistered {
+    Registered {
         /// The hostel.
         id: HostelId,
         /// Display name (trimmed).
@@ -95,7 +95,7 @@ impl HostelEvent {
     /// The stored event name.
     pub const fn stored_name(&self) -> &'static str {
         match self {
-            HostelEvent::HostelRegistered { .. } => "HostelRegistered",
+            HostelEvent::Registered { .. } => "HostelRegistered",
             HostelEvent::CategoryAdded { .. } => "CategoryAdded",
             HostelEvent::CategoryRetired { .. } => "CategoryRetired",
             HostelEvent::StaffMemberAdded { .. } => "StaffMemberAdded",
@@ -107,7 +107,7 @@ impl HostelEvent {
     /// Who caused the event.
     pub fn by(&self) -> &UserId {
         match self {
-            HostelEvent::HostelRegistered { by, .. }
+            HostelEvent::Registered { by, .. }
             | HostelEvent::CategoryAdded { by, .. }
             | HostelEvent::CategoryRetired { by, .. }
             | HostelEvent::StaffMemberAdded { by, .. }
@@ -119,7 +119,7 @@ impl HostelEvent {
     /// When it happened (the command's time).
     pub fn at(&self) -> DateTime<Utc> {
         match self {
-            HostelEvent::HostelRegistered { at, .. }
+            HostelEvent::Registered { at, .. }
             | HostelEvent::CategoryAdded { at, .. }
             | HostelEvent::CategoryRetired { at, .. }
             | HostelEvent::StaffMemberAdded { at, .. }

@@ -95,8 +95,11 @@ impl Hostel {
     }
 }
 
+/// The aggregate type of hostels in the event store (`events.aggregate_type`): stored, so stable.
+pub const AGGREGATE_TYPE: &str = "Hostel";
+
 impl Aggregate for Hostel {
-    const TYPE: &'static str = "Hostel";
+    const TYPE: &'static str = AGGREGATE_TYPE;
     type Command = HostelCommand;
     type Event = HostelEvent;
     type Error = HostelError;
@@ -117,7 +120,7 @@ impl Aggregate for Hostel {
     fn apply(&mut self, event: Self::Event) {
         self.updated_at = Some(event.at());
         match event {
-            HostelEvent::HostelRegistered {
+            HostelEvent::Registered {
                 id,
                 name,
                 wings,

@@ -123,7 +123,7 @@ fn an_admin_registers_a_hostel_with_default_policy() {
     TestFramework::<Hostel>::with(())
         .given_no_previous_events()
         .when(register(admin()))
-        .then_expect_events(vec![HostelEvent::HostelRegistered {
+        .then_expect_events(vec![HostelEvent::Registered {
             id: north(),
             name: "North Hall".to_owned(),
             wings: vec![WingId::parse("A").unwrap(), WingId::parse("B").unwrap()],
@@ -433,13 +433,4 @@ fn the_hostel_state_round_trips_through_json() {
     let facts = hostel.facts().unwrap();
     let json = serde_json::to_string(&facts).unwrap();
     assert_eq!(serde_json::from_str::<HostelFacts>(&json).unwrap(), facts);
-}
-
-#[test]
-fn hostel_errors_have_kinds() {
-    use crate::ErrorKind;
-    assert_eq!(HostelError::NotRegistered.kind(), ErrorKind::NotFound);
-    assert_eq!(HostelError::OutOfScope.kind(), ErrorKind::Forbidden);
-    assert_eq!(HostelError::AlreadyRegistered.kind(), ErrorKind::Conflict);
-    assert_eq!(HostelError::InvalidName.kind(), ErrorKind::Validation);
 }

@@ -76,7 +76,7 @@ pub fn fold(row: &mut Option<DetailRow>, event: &LogEvent) -> Result<(), ApplyEr
         id: event.aggregate_id.clone(),
         reason,
     };
-    let filing = matches!(decoded, ComplaintEvent::ComplaintFiled { .. });
+    let filing = matches!(decoded, ComplaintEvent::Filed { .. });
     match (row.is_some(), filing) {
         (true, true) => return Err(inconsistent("filed twice")),
         (false, false) => return Err(inconsistent("not filed")),
@@ -109,30 +109,19 @@ pub struct Detail {
 /// # Errors
 /// Storage failures, or a stored row that does not decode (a bug: the projector wrote it).
 pub async fn get(db: &Db, id: &str) -> Result<Detail, sqlx::Error> {
-    let projection = Projection::ComplaintDetail;
-    match db {
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
+    cms_eventstore::on_backend!(
+        db.reader(),
+        snapshot | conn,
+        backend | {
+            let position = sqlx::query_scalar::<Sql, i64>(crate::checkpoint::POSITION)
+                .bind(Projection::ComplaintDetail.name())
+                .fetch_optional(&mut *conn)
                 .await?;
-            let checkpoint = crate::checkpoint::pg::read(&mut tx, projection).await?;
-            let row = pg::load(&mut tx, id).await?;
-            tx.commit().await?;
+            let row = backend::load(conn, id).await?;
             Ok(Detail {
                 row,
-                position: checkpoint.map_or(0, |c| c.position),
+                position: position.unwrap_or(0),
             })
         }
-        Db::Sqlite { read, .. } => {
-            let mut tx = read.begin().await?;
-            let checkpoint = crate::checkpoint::lite::read(&mut tx, projection).await?;
-            let row = lite::load(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(Detail {
-                row,
-                position: checkpoint.map_or(0, |c| c.position),
-            })
-        }
-    }
+    )
 }

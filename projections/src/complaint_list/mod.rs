@@ -18,8 +18,7 @@ use serde::Serialize;
 
 use cms_eventstore::log::LogEvent;
 
-/// The aggregate type whose events this projection reads.
-pub const AGGREGATE_TYPE: &str = "Complaint";
+use cms_domain::complaint::AGGREGATE_TYPE;
 
 /// Whether `event` is a complaint's (what the per-complaint read models fold).
 pub(crate) fn concerns(event: &LogEvent) -> bool {
@@ -124,7 +123,7 @@ pub fn fold(row: &mut Option<ListRow>, event: &LogEvent) -> Result<(), ApplyErro
     };
     let position = event.global_position;
     let at = micros(decoded.at());
-    if let ComplaintEvent::ComplaintFiled {
+    if let ComplaintEvent::Filed {
         id,
         hostel,
         wing,
@@ -172,8 +171,8 @@ pub fn fold(row: &mut Option<ListRow>, event: &LogEvent) -> Result<(), ApplyErro
     }
     row.last_position = position;
     match decoded {
-        ComplaintEvent::ComplaintFiled { .. } => {}
-        ComplaintEvent::ComplaintTriaged {
+        ComplaintEvent::Filed { .. } => {}
+        ComplaintEvent::Triaged {
             priority, category, ..
         } => {
             let name = name_of(&priority);
@@ -184,19 +183,19 @@ pub fn fold(row: &mut Option<ListRow>, event: &LogEvent) -> Result<(), ApplyErro
             }
             row.status = "triaged".to_owned();
         }
-        ComplaintEvent::ComplaintAssigned { assignee, .. } => {
+        ComplaintEvent::Assigned { assignee, .. } => {
             row.assignee = Some(assignee.to_string());
             row.status = "assigned".to_owned();
         }
         ComplaintEvent::WorkStarted { .. } | ComplaintEvent::WorkResumed { .. } => {
             row.status = "in_progress".to_owned();
         }
-        ComplaintEvent::ComplaintPutOnHold { .. } => row.status = "on_hold".to_owned(),
-        ComplaintEvent::ComplaintResolved { .. } => row.status = "resolved".to_owned(),
-        ComplaintEvent::ComplaintReopened { .. } => row.status = "reopened".to_owned(),
-        ComplaintEvent::ComplaintClosed { .. } => row.status = "closed".to_owned(),
-        ComplaintEvent::ComplaintRejected { .. } => row.status = "rejected".to_owned(),
-        ComplaintEvent::ComplaintWithdrawn { .. } => row.status = "withdrawn".to_owned(),
+        ComplaintEvent::PutOnHold { .. } => row.status = "on_hold".to_owned(),
+        ComplaintEvent::Resolved { .. } => row.status = "resolved".to_owned(),
+        ComplaintEvent::Reopened { .. } => row.status = "reopened".to_owned(),
+        ComplaintEvent::Closed { .. } => row.status = "closed".to_owned(),
+        ComplaintEvent::Rejected { .. } => row.status = "rejected".to_owned(),
+        ComplaintEvent::Withdrawn { .. } => row.status = "withdrawn".to_owned(),
         ComplaintEvent::PhotoAttached { photo_id, .. } => {
             row.photo_count += 1;
             if row.first_photo_id.is_none() {

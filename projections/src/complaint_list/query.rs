@@ -291,24 +291,16 @@ pub async fn list(
     query: &ListQuery,
     visibility: &Visibility,
 ) -> Result<ListPage, sqlx::Error> {
-    let projection = Projection::ComplaintList;
-    match db {
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
+    cms_eventstore::on_backend!(
+        db.reader(),
+        snapshot | conn,
+        backend | {
+            let position = sqlx::query_scalar::<Sql, i64>(crate::checkpoint::POSITION)
+                .bind(Projection::ComplaintList.name())
+                .fetch_optional(&mut *conn)
                 .await?;
-            let checkpoint = crate::checkpoint::pg::read(&mut tx, projection).await?;
-            let rows = pg::page(&mut tx, query, visibility).await?;
-            tx.commit().await?;
-            Ok(finish(rows, query, checkpoint.map_or(0, |c| c.position)))
+            let rows = backend::page(conn, query, visibility).await?;
+            Ok(finish(rows, query, position.unwrap_or(0)))
         }
-        Db::Sqlite { read, .. } => {
-            let mut tx = read.begin().await?;
-            let checkpoint = crate::checkpoint::lite::read(&mut tx, projection).await?;
-            let rows = lite::page(&mut tx, query, visibility).await?;
-            tx.commit().await?;
-            Ok(finish(rows, query, checkpoint.map_or(0, |c| c.position)))
-        }
-    }
+    )
 }

@@ -88,7 +88,7 @@ pub fn fold(
         reason,
     };
     let at = micros(decoded.at());
-    if let ComplaintEvent::ComplaintFiled {
+    if let ComplaintEvent::Filed {
         id,
         hostel,
         category,
@@ -121,14 +121,14 @@ pub fn fold(
     row.last_position = event.global_position;
     let mut resolution = None;
     match decoded {
-        ComplaintEvent::ComplaintFiled { .. }
+        ComplaintEvent::Filed { .. }
         | ComplaintEvent::CommentAdded { .. }
         | ComplaintEvent::ResolutionConfirmed { .. }
         | ComplaintEvent::PhotoAttached { .. }
         | ComplaintEvent::ThumbnailGenerated { .. }
         | ComplaintEvent::ResolutionDisputed { .. }
         | ComplaintEvent::ThumbnailFailed { .. } => {}
-        ComplaintEvent::ComplaintTriaged {
+        ComplaintEvent::Triaged {
             priority, category, ..
         } => {
             row.priority = Some(name_of(&priority));
@@ -137,7 +137,7 @@ pub fn fold(
             }
             row.status = "triaged".to_owned();
         }
-        ComplaintEvent::ComplaintAssigned { assignee, .. } => {
+        ComplaintEvent::Assigned { assignee, .. } => {
             row.assignee = Some(assignee.to_string());
             row.first_assigned_at.get_or_insert(at);
             row.status = "assigned".to_owned();
@@ -145,8 +145,8 @@ pub fn fold(
         ComplaintEvent::WorkStarted { .. } | ComplaintEvent::WorkResumed { .. } => {
             row.status = "in_progress".to_owned();
         }
-        ComplaintEvent::ComplaintPutOnHold { .. } => row.status = "on_hold".to_owned(),
-        ComplaintEvent::ComplaintResolved { by, .. } => {
+        ComplaintEvent::PutOnHold { .. } => row.status = "on_hold".to_owned(),
+        ComplaintEvent::Resolved { by, .. } => {
             row.status = "resolved".to_owned();
             row.resolved_at = Some(at);
             row.resolutions += 1;
@@ -158,13 +158,13 @@ pub fn fold(
                 resolved_at: at,
             });
         }
-        ComplaintEvent::ComplaintReopened { .. } => {
+        ComplaintEvent::Reopened { .. } => {
             row.status = "reopened".to_owned();
             row.reopens += 1;
         }
-        ComplaintEvent::ComplaintClosed { .. } => row.status = "closed".to_owned(),
-        ComplaintEvent::ComplaintRejected { .. } => row.status = "rejected".to_owned(),
-        ComplaintEvent::ComplaintWithdrawn { .. } => row.status = "withdrawn".to_owned(),
+        ComplaintEvent::Closed { .. } => row.status = "closed".to_owned(),
+        ComplaintEvent::Rejected { .. } => row.status = "rejected".to_owned(),
+        ComplaintEvent::Withdrawn { .. } => row.status = "withdrawn".to_owned(),
         ComplaintEvent::ResolutionRated { stars, .. } => row.rating = Some(i64::from(stars)),
     }
     Ok(resolution)

@@ -289,26 +289,16 @@ pub async fn dashboard(
     hostel: &str,
     now: DateTime<Utc>,
 ) -> Result<Dashboard, sqlx::Error> {
-    let projection = Projection::Dashboard;
-    match db {
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
-            let checkpoint = crate::checkpoint::pg::read(&mut tx, projection).await?;
-            let position = checkpoint.map_or(0, |c| c.position);
-            let dashboard = pg::read(&mut tx, hostel, now, position).await?;
-            tx.commit().await?;
-            Ok(dashboard)
+    cms_eventstore::on_backend!(
+        db.reader(),
+        snapshot | conn,
+        backend | {
+            let position = sqlx::query_scalar::<Sql, i64>(crate::checkpoint::POSITION)
+                .bind(Projection::Dashboard.name())
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or(0);
+            backend::read(conn, hostel, now, position).await
         }
-        Db::Sqlite { read, .. } => {
-            let mut tx = read.begin().await?;
-            let checkpoint = crate::checkpoint::lite::read(&mut tx, projection).await?;
-            let position = checkpoint.map_or(0, |c| c.position);
-            let dashboard = lite::read(&mut tx, hostel, now, position).await?;
-            tx.commit().await?;
-            Ok(dashboard)
-        }
-    }
+    )
 }

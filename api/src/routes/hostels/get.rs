@@ -85,7 +85,11 @@ pub(super) async fn list_hostels(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
 ) -> Result<Json<Vec<HostelView>>, ApiError> {
-    let ids = state.executor.store().aggregate_ids("Hostel").await?;
+    let ids = state
+        .executor
+        .store()
+        .aggregate_ids(cms_domain::hostel::AGGREGATE_TYPE)
+        .await?;
     let mut hostels = Vec::new();
     for id in ids {
         let Ok(id) = HostelId::parse(&id) else {

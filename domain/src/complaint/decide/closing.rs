@@ -18,7 +18,7 @@ pub(super) fn close(ctx: &Ctx<'_>, raw_reason: Option<&str>) -> Decision {
         Status::Closed | Status::Rejected | Status::Withdrawn => return Err(ctx.refuse(action)),
     }
     let reason = optional_text(raw_reason, TextField::Reason)?;
-    Ok(vec![ComplaintEvent::ComplaintClosed {
+    Ok(vec![ComplaintEvent::Closed {
         reason,
         by: ctx.by.id.clone(),
         at: ctx.at,
@@ -39,7 +39,7 @@ pub(super) fn reject(ctx: &Ctx<'_>, raw_reason: &str) -> Decision {
         | Status::Withdrawn => return Err(ctx.refuse(action)),
     }
     let reason = reason(raw_reason)?;
-    Ok(vec![ComplaintEvent::ComplaintRejected {
+    Ok(vec![ComplaintEvent::Rejected {
         reason,
         by: ctx.by.id.clone(),
         at: ctx.at,

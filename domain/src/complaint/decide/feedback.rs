@@ -25,7 +25,7 @@ pub(super) fn confirm(ctx: &Ctx<'_>) -> Decision {
             by: by.clone(),
             at: ctx.at,
         },
-        ComplaintEvent::ComplaintClosed {
+        ComplaintEvent::Closed {
             reason: None,
             by,
             at: ctx.at,
@@ -65,7 +65,7 @@ pub(super) fn dispute(ctx: &Ctx<'_>, raw_reason: &str) -> Decision {
             by: by.clone(),
             at: ctx.at,
         },
-        ComplaintEvent::ComplaintReopened { by, at: ctx.at },
+        ComplaintEvent::Reopened { by, at: ctx.at },
     ])
 }
 

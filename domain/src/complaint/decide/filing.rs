@@ -63,7 +63,7 @@ pub(super) fn file(
     let title = bounded(&new.title, 3, 120).ok_or(ComplaintError::InvalidTitle)?;
     let description =
         bounded(&new.description, 10, 4000).ok_or(ComplaintError::InvalidDescription)?;
-    Ok(vec![ComplaintEvent::ComplaintFiled {
+    Ok(vec![ComplaintEvent::Filed {
         id: new.id,
         hostel: hostel.id.clone(),
         wing: new.wing,
@@ -104,7 +104,7 @@ pub(super) fn triage(ctx: &Ctx<'_>, priority: Priority, category: Option<Categor
         }
     }
     let previous_category = corrected.as_ref().map(|_| ctx.state.category.clone());
-    Ok(vec![ComplaintEvent::ComplaintTriaged {
+    Ok(vec![ComplaintEvent::Triaged {
         priority,
         category: corrected,
         previous_category,
@@ -127,7 +127,7 @@ pub(super) fn withdraw(ctx: &Ctx<'_>, reason: Option<&str>) -> Decision {
         | Status::Withdrawn => return Err(ctx.refuse(action)),
     }
     let reason = optional_text(reason, TextField::Reason)?;
-    Ok(vec![ComplaintEvent::ComplaintWithdrawn {
+    Ok(vec![ComplaintEvent::Withdrawn {
         reason,
         by: ctx.by.id.clone(),
         at: ctx.at,

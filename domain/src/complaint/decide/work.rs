@@ -51,7 +51,7 @@ pub(super) fn assign(ctx: &Ctx<'_>, assignee: UserId) -> Decision {
             category: ctx.state.category.clone(),
         });
     }
-    Ok(vec![ComplaintEvent::ComplaintAssigned {
+    Ok(vec![ComplaintEvent::Assigned {
         assignee,
         previous: ctx.state.assignee.clone(),
         by: ctx.by.id.clone(),
@@ -108,7 +108,7 @@ pub(super) fn hold(ctx: &Ctx<'_>, raw_reason: &str, until: Option<DateTime<Utc>>
     if until.is_some_and(|until| until <= ctx.at) {
         return Err(ComplaintError::InvalidHoldUntil);
     }
-    Ok(vec![ComplaintEvent::ComplaintPutOnHold {
+    Ok(vec![ComplaintEvent::PutOnHold {
         reason,
         until,
         by: ctx.by.id.clone(),
@@ -165,7 +165,7 @@ pub(super) fn resolve(ctx: &Ctx<'_>, raw_note: &str, after_photos: Vec<PhotoId>)
             photos.push(photo_id);
         }
     }
-    Ok(vec![ComplaintEvent::ComplaintResolved {
+    Ok(vec![ComplaintEvent::Resolved {
         note,
         after_photos: photos,
         by: ctx.by.id.clone(),

@@ -24,7 +24,7 @@ fn the_reporter_confirms_a_resolution_and_the_complaint_closes() {
                 by: uid("res-1"),
                 at: t(6)
             },
-            ComplaintEvent::ComplaintClosed {
+            ComplaintEvent::Closed {
                 reason: None,
                 by: uid("res-1"),
                 at: t(6)
@@ -80,7 +80,7 @@ fn a_dispute_within_the_window_reopens_the_complaint() {
                 by: uid("res-1"),
                 at: last_moment,
             },
-            ComplaintEvent::ComplaintReopened {
+            ComplaintEvent::Reopened {
                 by: uid("res-1"),
                 at: last_moment
             },

@@ -22,7 +22,7 @@ fn a_resident_files_a_complaint_for_themselves_with_trimmed_texts() {
     let events = file_by(reporter(), file_action()).unwrap();
     assert_eq!(
         events,
-        vec![ComplaintEvent::ComplaintFiled {
+        vec![ComplaintEvent::Filed {
             id: complaint_id(),
             hostel: north(),
             wing: Some(WingId::parse("A").unwrap()),
@@ -47,7 +47,7 @@ fn the_service_role_files_on_behalf_of_a_resident() {
     let events = file_by(service(), file_action()).unwrap();
     assert!(matches!(
         &events[..],
-        [ComplaintEvent::ComplaintFiled { reporter, by, .. }] if reporter == &uid("res-1") && by == &uid("bot")
+        [ComplaintEvent::Filed { reporter, by, .. }] if reporter == &uid("res-1") && by == &uid("bot")
     ));
 }
 
@@ -243,7 +243,7 @@ fn triage_may_correct_the_category_and_records_the_previous_one() {
     let events = story.when(warden(), triage(Some("electrical"))).unwrap();
     assert_eq!(
         events,
-        vec![ComplaintEvent::ComplaintTriaged {
+        vec![ComplaintEvent::Triaged {
             priority: Priority::P1,
             category: Some(cat("electrical")),
             previous_category: Some(cat("plumbing")),
@@ -261,7 +261,7 @@ fn triage_with_the_current_category_is_no_correction() {
     let events = filed().when(warden(), triage(Some("plumbing"))).unwrap();
     assert!(matches!(
         &events[..],
-        [ComplaintEvent::ComplaintTriaged {
+        [ComplaintEvent::Triaged {
             category: None,
             previous_category: None,
             ..
@@ -299,7 +299,7 @@ fn the_reporter_may_withdraw_before_work_starts() {
         let result = story.when(reporter(), withdraw.clone());
         match status {
             Status::Filed | Status::Triaged | Status::Assigned => assert!(
-                matches!(&result.unwrap()[..], [ComplaintEvent::ComplaintWithdrawn { reason: Some(r), .. }] if r == "changed my mind"),
+                matches!(&result.unwrap()[..], [ComplaintEvent::Withdrawn { reason: Some(r), .. }] if r == "changed my mind"),
                 "{status}"
             ),
             _ => assert_eq!(result, Err(invalid(ActionKind::Withdraw, status))),

@@ -128,18 +128,3 @@ fn an_auditor_changes_nothing_in_any_status() {
         }
     }
 }
-
-#[test]
-fn every_error_has_a_kind() {
-    use crate::ErrorKind;
-    assert_eq!(ComplaintError::NotFiled.kind(), ErrorKind::NotFound);
-    assert_eq!(
-        forbidden(&auditor(), ActionKind::Close).kind(),
-        ErrorKind::Forbidden
-    );
-    assert_eq!(
-        invalid(ActionKind::Close, Status::Closed).kind(),
-        ErrorKind::Conflict
-    );
-    assert_eq!(ComplaintError::InvalidTitle.kind(), ErrorKind::Validation);
-}

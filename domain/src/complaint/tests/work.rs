@@ -29,7 +29,7 @@ fn wardens_and_admins_assign_a_skilled_staff_member() {
         let events = story.when(by.clone(), assign("plumber")).unwrap();
         assert_eq!(
             events,
-            vec![ComplaintEvent::ComplaintAssigned {
+            vec![ComplaintEvent::Assigned {
                 assignee: uid("plumber"),
                 previous: None,
                 by: by.id.clone(),
@@ -138,7 +138,7 @@ fn reassignment_records_the_previous_assignee_and_returns_to_assigned() {
     assert_eq!(history, vec![uid("plumber"), uid("warden")]);
     assert!(matches!(
         story.events.last(),
-        Some(ComplaintEvent::ComplaintAssigned { previous: Some(p), .. }) if p == &uid("plumber")
+        Some(ComplaintEvent::Assigned { previous: Some(p), .. }) if p == &uid("plumber")
     ));
 }
 
@@ -329,7 +329,7 @@ fn a_resolution_needs_a_note_and_after_photos_only() {
         .unwrap();
     assert!(matches!(
         &events[..],
-        [ComplaintEvent::ComplaintResolved { after_photos, .. }] if after_photos == &vec![photo_id(1)]
+        [ComplaintEvent::Resolved { after_photos, .. }] if after_photos == &vec![photo_id(1)]
     ));
 }
 

@@ -25,14 +25,15 @@ use crate::commands::complaints::{hostel_facts, not_found};
 use crate::commands::executor::Loaded;
 use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::ApiError;
-use crate::photos::{keys, ImageKind, MAX_UPLOAD_BYTES};
+use crate::photos::{keys, ImageKind};
 use crate::state::AppState;
+use cms_domain::complaint::MAX_PHOTO_BYTES;
 
 /// Multipart framing allowance on top of the photo itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    let limit = usize::try_from(MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
+    let limit = usize::try_from(MAX_PHOTO_BYTES + MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
     let uploads = OpenApiRouter::new()
         .routes(routes!(upload::upload_photo, serve::list_photos))
         .layer(DefaultBodyLimit::max(limit));
@@ -48,7 +49,7 @@ fn too_large() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
         "photo_too_large",
-        format!("a photo may be at most {MAX_UPLOAD_BYTES} bytes (10 MiB)"),
+        format!("a photo may be at most {MAX_PHOTO_BYTES} bytes (10 MiB)"),
     )
 }
 

@@ -27,8 +27,9 @@ use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::objects::ObjectError;
 use crate::photos::sweep::COMPLETE_WITHIN;
-use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
+use crate::photos::{keys, sha256_hex, ImageKind};
 use crate::state::AppState;
+use cms_domain::complaint::MAX_PHOTO_BYTES;
 
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_PUT_TTL: Duration = Duration::from_secs(300);
@@ -107,7 +108,7 @@ pub(super) async fn create_upload(
     let loaded = load_visible(&state.executor, &actor, id).await?;
     let role = parse_role(&body.role)?;
     let kind = ImageKind::from_content_type(&body.content_type).ok_or_else(unsupported_type)?;
-    if body.size > MAX_UPLOAD_BYTES {
+    if body.size > MAX_PHOTO_BYTES {
         return Err(too_large());
     }
     if let Some(photo) = existing(&loaded, &body.sha256) {

@@ -16,8 +16,9 @@ use crate::commands::http::{CommandHeaders, CommandResponse};
 use crate::error::{ApiError, ApiPath};
 use crate::metrics::names::PHOTO_UPLOADS;
 use crate::objects::ObjectError;
-use crate::photos::{keys, sha256_hex, ImageKind, MAX_UPLOAD_BYTES};
+use crate::photos::{keys, sha256_hex, ImageKind};
 use crate::state::AppState;
+use cms_domain::complaint::MAX_PHOTO_BYTES;
 
 fn invalid_multipart(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_multipart", message)
@@ -55,7 +56,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Form, ApiError> {
             Some("file") => {
                 let mut data = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| from_multipart_error(&e))? {
-                    if (data.len() + chunk.len()) as u64 > MAX_UPLOAD_BYTES {
+                    if (data.len() + chunk.len()) as u64 > MAX_PHOTO_BYTES {
                         return Err(too_large());
                     }
                     data.extend_from_slice(&chunk);
