@@ -5,6 +5,7 @@
 //!
 //! - [`complaints`]: every command on an existing complaint ([`complaints::act`]) and the helpers
 //!   complaint routes share (visibility, hostel facts, the answer's body);
+//! - [`photos`]: attaching an upload, with the dry run that comes before any byte is stored;
 //! - [`hostels`]: every hostel command, for the routes and for `cms hostel`;
 //! - [`executor`]: load, decide, append, with retries on conflicts and idempotency keys;
 //! - [`http`]: the command headers that travel into event metadata and the answer that carries the
@@ -14,3 +15,4 @@ pub mod complaints;
 pub mod executor;
 pub mod hostels;
 pub mod http;
+pub mod photos;

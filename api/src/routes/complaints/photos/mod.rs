@@ -11,21 +11,15 @@ mod serve;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
-use chrono::Utc;
-use cms_domain::actor::Actor;
-use cms_domain::complaint::{
-    Complaint, ComplaintAction, ComplaintCommand, Photo, PhotoRole, ThumbnailSize,
-};
-use cms_domain::ids::{ComplaintId, PhotoId};
+use cms_domain::complaint::{Complaint, Photo, PhotoRole, ThumbnailSize};
+use cms_domain::ids::ComplaintId;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::commands::complaints::{hostel_facts, not_found};
 use crate::commands::executor::Loaded;
-use crate::commands::http::{CommandHeaders, CommandResponse};
+use crate::commands::http::CommandResponse;
 use crate::error::ApiError;
-use crate::photos::{keys, ImageKind};
 use crate::state::AppState;
 use cms_domain::complaint::MAX_PHOTO_BYTES;
 
@@ -118,39 +112,6 @@ pub(crate) fn photo_json(complaint: ComplaintId, photo: &Photo) -> Value {
     })
 }
 
-/// A photo about to be attached.
-#[derive(Debug, Clone)]
-struct NewPhoto {
-    photo_id: PhotoId,
-    kind: ImageKind,
-    size: u64,
-    sha256: String,
-    role: PhotoRole,
-}
-
-impl NewPhoto {
-    fn action(&self, complaint: ComplaintId) -> ComplaintAction {
-        ComplaintAction::AttachPhoto {
-            photo_id: self.photo_id,
-            object_key: keys::upload(complaint, self.photo_id),
-            content_type: self.kind.content_type().to_owned(),
-            size: self.size,
-            sha256: self.sha256.clone(),
-            role: self.role,
-        }
-    }
-}
-
-/// The photo with these bytes already on the complaint, if any.
-fn existing<'a>(loaded: &'a Loaded<Complaint>, sha256: &str) -> Option<&'a Photo> {
-    loaded
-        .state
-        .state()?
-        .photos()
-        .iter()
-        .find(|p| p.sha256 == sha256)
-}
-
 /// The answer for bytes the complaint already has: that photo, 200.
 fn already_attached(
     complaint: ComplaintId,
@@ -165,71 +126,4 @@ fn already_attached(
         events: Vec::new(),
         replayed: false,
     })
-}
-
-/// Runs the attach decision without committing: the caller's role, the complaint's status, the
-/// photo's data and the photo limit, all before anything is stored.
-///
-/// # Errors
-/// The aggregate's refusal, or 404 when the hostel is gone.
-async fn dry_run(
-    state: &AppState,
-    actor: &Actor,
-    complaint: ComplaintId,
-    loaded: &Loaded<Complaint>,
-    photo: &NewPhoto,
-) -> Result<(), ApiError> {
-    let hostel = loaded.state.hostel().cloned().ok_or_else(not_found)?;
-    let facts = hostel_facts(&state.executor, &hostel).await?;
-    let command = ComplaintCommand {
-        by: actor.clone(),
-        at: Utc::now(),
-        hostel: facts,
-        action: photo.action(complaint),
-    };
-    loaded.state.decide(command)?;
-    Ok(())
-}
-
-/// Commits `PhotoAttached` for an upload already stored under its key; answers 201 with the photo
-/// (or, when the same bytes won a race, with the photo that has them).
-///
-/// # Errors
-/// The aggregate's refusal, a conflict, or a storage failure.
-async fn commit(
-    state: &AppState,
-    actor: &Actor,
-    headers: &CommandHeaders,
-    complaint: ComplaintId,
-    loaded: Loaded<Complaint>,
-    photo: &NewPhoto,
-    command: &'static str,
-) -> Result<CommandResponse, ApiError> {
-    let executor = &state.executor;
-    let hostel = loaded.state.hostel().cloned().ok_or_else(not_found)?;
-    let facts = hostel_facts(executor, &hostel).await?;
-    let target = complaint.to_string();
-    let request = json!({
-        "photo_id": photo.photo_id, "role": photo.role, "sha256": photo.sha256, "size": photo.size,
-    });
-    let ctx = headers.context(actor, command, &target, &request, Some(hostel.to_string()))?;
-    let command = ComplaintCommand {
-        by: actor.clone(),
-        at: Utc::now(),
-        hostel: facts,
-        action: photo.action(complaint),
-    };
-    let sha256 = photo.sha256.clone();
-    let outcome = executor
-        .execute::<Complaint, _>(&ctx, &target, Some(loaded), 201, command, |c| {
-            let photo = c
-                .state()
-                .and_then(|s| s.photos().iter().find(|p| p.sha256 == sha256));
-            json!({
-                "complaint_id": complaint,
-                "photo": photo.map(|p| photo_json(complaint, p)),
-            })
-        })
-        .await?;
-    Ok(CommandResponse(outcome))
 }

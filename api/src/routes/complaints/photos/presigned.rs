@@ -17,13 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{
-    already_attached, commit, dry_run, existing, parse_role, too_large, unsupported_type, NewPhoto,
-};
+use super::{already_attached, parse_role, photo_json, too_large, unsupported_type};
 use crate::auth::AuthUser;
 use crate::commands::complaints::load_visible;
 use crate::commands::executor::Outcome;
 use crate::commands::http::{CommandHeaders, CommandResponse};
+use crate::commands::photos::{attach, dry_run, existing, NewPhoto};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::objects::ObjectError;
 use crate::photos::sweep::COMPLETE_WITHIN;
@@ -31,6 +30,10 @@ use crate::photos::{keys, sha256_hex, ImageKind};
 use crate::state::AppState;
 use cms_domain::complaint::MAX_PHOTO_BYTES;
 
+/// The command names of the two steps of a presigned upload, stored in event metadata and hashed
+/// into idempotency records (the domain action of the second step is `AttachPhoto`).
+const REQUEST_PHOTO_UPLOAD: &str = "RequestPhotoUpload";
+const COMPLETE_PHOTO_UPLOAD: &str = "CompletePhotoUpload";
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_PUT_TTL: Duration = Duration::from_secs(300);
 
@@ -119,7 +122,7 @@ pub(super) async fn create_upload(
         headers
             .context(
                 &actor,
-                "RequestPhotoUpload",
+                REQUEST_PHOTO_UPLOAD,
                 &id.to_string(),
                 &request,
                 None,
@@ -127,6 +130,7 @@ pub(super) async fn create_upload(
             .new_aggregate_id("photo"),
     );
     let photo = NewPhoto {
+        command: REQUEST_PHOTO_UPLOAD,
         photo_id,
         kind,
         size: body.size,
@@ -299,20 +303,15 @@ pub(super) async fn complete_upload(
         return Ok(already_attached(id, &loaded, photo));
     }
     let photo = NewPhoto {
+        command: COMPLETE_PHOTO_UPLOAD,
         photo_id,
         kind: kind.ok_or_else(unsupported_type)?,
         size,
         sha256,
         role: intent.role,
     };
-    commit(
-        &state,
-        &actor,
-        &headers,
-        id,
-        loaded,
-        &photo,
-        "CompletePhotoUpload",
-    )
+    attach(&state, &actor, &headers, id, loaded, &photo, |p| {
+        photo_json(id, p)
+    })
     .await
 }

@@ -7,17 +7,17 @@ use axum::extract::State;
 use cms_domain::complaint::PhotoRole;
 use cms_domain::ids::{ComplaintId, PhotoId};
 
-use super::{
-    already_attached, commit, dry_run, existing, parse_role, too_large, unsupported_type, NewPhoto,
-};
+use super::{already_attached, parse_role, photo_json, too_large, unsupported_type};
 use crate::auth::AuthUser;
 use crate::commands::complaints::load_visible;
 use crate::commands::http::{CommandHeaders, CommandResponse};
+use crate::commands::photos::{attach, dry_run, existing, NewPhoto};
 use crate::error::{ApiError, ApiPath};
 use crate::metrics::names::PHOTO_UPLOADS;
 use crate::objects::ObjectError;
 use crate::photos::{keys, sha256_hex, ImageKind};
 use crate::state::AppState;
+use cms_domain::complaint::ActionKind;
 use cms_domain::complaint::MAX_PHOTO_BYTES;
 
 fn invalid_multipart(message: impl Into<String>) -> ApiError {
@@ -103,7 +103,7 @@ pub(super) async fn upload_photo(
     ApiPath(id): ApiPath<ComplaintId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<CommandResponse, ApiError> {
-    let result = attach(state, actor, headers, id, multipart).await;
+    let result = receive(state, actor, headers, id, multipart).await;
     let outcome = match &result {
         Ok((_, outcome)) => *outcome,
         Err(error) if error.status().is_server_error() => "error",
@@ -115,7 +115,7 @@ pub(super) async fn upload_photo(
 
 /// The upload itself; also says how it ended for the [`PHOTO_UPLOADS`] metric (`accepted`,
 /// `duplicate`).
-async fn attach(
+async fn receive(
     state: AppState,
     actor: cms_domain::actor::Actor,
     headers: CommandHeaders,
@@ -144,13 +144,14 @@ async fn attach(
     let photo_id = headers
         .context(
             &actor,
-            "AttachPhoto",
+            ActionKind::AttachPhoto.command_name(),
             &id.to_string(),
             &serde_json::json!({}),
             None,
         )?
         .new_aggregate_id("photo");
     let photo = NewPhoto {
+        command: ActionKind::AttachPhoto.command_name(),
         photo_id: PhotoId::new(photo_id),
         kind,
         size: form.bytes.len() as u64,
@@ -170,7 +171,10 @@ async fn attach(
             ),
             other => ApiError::internal(other),
         })?;
-    let response = commit(&state, &actor, &headers, id, loaded, &photo, "AttachPhoto").await?;
+    let response = attach(&state, &actor, &headers, id, loaded, &photo, |p| {
+        photo_json(id, p)
+    })
+    .await?;
     Ok((response, "accepted"))
 }
 
