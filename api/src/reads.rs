@@ -34,8 +34,7 @@ pub const REPLICA_COOL_DOWN: Duration = Duration::from_secs(5);
 /// How long a query waits for a replica connection (a replica that does not answer is set aside).
 const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
-// Declared with every other metric name in `crate::metrics::names`.
-pub use crate::metrics::names::{READS_FALLBACK, READS_REPLICA, REPLICA_LAG_SECONDS};
+use crate::metrics::names::{READS_FALLBACK, READS_REPLICA, REPLICA_LAG_SECONDS};
 
 /// One hot standby.
 #[derive(Debug)]

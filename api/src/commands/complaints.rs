@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 use super::executor::{Executor, Loaded};
 use super::http::{CommandHeaders, CommandResponse};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 pub(crate) fn not_found() -> ApiError {
     ApiError::not_found("complaint_not_found", "complaint not found")
@@ -77,14 +76,13 @@ pub(crate) fn render(complaint: &Complaint) -> Value {
 /// # Errors
 /// 404 when the complaint is not visible, the domain's refusal, or a storage failure.
 pub(crate) async fn act(
-    state: &AppState,
+    executor: &Executor,
     actor: &Actor,
     headers: &CommandHeaders,
     id: ComplaintId,
     request: &impl Serialize,
     action: ComplaintAction,
 ) -> Result<CommandResponse, ApiError> {
-    let executor = &state.executor;
     let loaded = load_visible(executor, actor, id).await?;
     let hostel_id = loaded.state.hostel().cloned().ok_or_else(not_found)?;
     let facts = hostel_facts(executor, &hostel_id).await?;
@@ -117,7 +115,7 @@ pub(crate) async fn act(
 /// 404 `hostel_not_found`, the domain's refusal, an idempotency or concurrency failure, or a
 /// storage failure.
 pub(crate) async fn file(
-    state: &AppState,
+    executor: &Executor,
     actor: &Actor,
     headers: &CommandHeaders,
     hostel: &HostelId,
@@ -127,7 +125,7 @@ pub(crate) async fn file(
     if !actor.scope.covers(hostel) {
         return Err(ApiError::not_found("hostel_not_found", "hostel not found"));
     }
-    let facts = hostel_facts(&state.executor, hostel).await?;
+    let facts = hostel_facts(executor, hostel).await?;
     let ctx = headers.context(
         actor,
         ActionKind::File.command_name(),
@@ -142,8 +140,7 @@ pub(crate) async fn file(
         hostel: facts,
         action: new(id),
     };
-    let outcome = state
-        .executor
+    let outcome = executor
         .execute::<Complaint, _>(&ctx, &id.to_string(), None, 201, command, render)
         .await?;
     Ok(CommandResponse(outcome))

@@ -9,11 +9,9 @@ use cms_domain::ids::{ComplaintId, PhotoId};
 use serde_json::{json, Value};
 
 use super::complaints::{hostel_facts, not_found};
-use super::executor::Loaded;
+use super::executor::{Executor, Loaded};
 use super::http::{CommandHeaders, CommandResponse};
 use crate::error::ApiError;
-use crate::photos::{keys, ImageKind};
-use crate::state::AppState;
 
 /// A photo about to be attached.
 #[derive(Debug, Clone)]
@@ -21,18 +19,21 @@ pub(crate) struct NewPhoto {
     /// The name of the command that attaches it (its route's), for metadata and idempotency.
     pub command: &'static str,
     pub photo_id: PhotoId,
-    pub kind: ImageKind,
+    /// Where the upload is stored (`photos::keys::upload`).
+    pub object_key: String,
+    /// Its MIME type, judged by its bytes.
+    pub content_type: &'static str,
     pub size: u64,
     pub sha256: String,
     pub role: PhotoRole,
 }
 
 impl NewPhoto {
-    pub(crate) fn action(&self, complaint: ComplaintId) -> ComplaintAction {
+    pub(crate) fn action(&self) -> ComplaintAction {
         ComplaintAction::AttachPhoto {
             photo_id: self.photo_id,
-            object_key: keys::upload(complaint, self.photo_id),
-            content_type: self.kind.content_type().to_owned(),
+            object_key: self.object_key.clone(),
+            content_type: self.content_type.to_owned(),
             size: self.size,
             sha256: self.sha256.clone(),
             role: self.role,
@@ -56,19 +57,18 @@ pub(crate) fn existing<'a>(loaded: &'a Loaded<Complaint>, sha256: &str) -> Optio
 /// # Errors
 /// The aggregate's refusal, or 404 when the hostel is gone.
 pub(crate) async fn dry_run(
-    state: &AppState,
+    executor: &Executor,
     actor: &Actor,
-    complaint: ComplaintId,
     loaded: &Loaded<Complaint>,
     photo: &NewPhoto,
 ) -> Result<(), ApiError> {
     let hostel = loaded.state.hostel().cloned().ok_or_else(not_found)?;
-    let facts = hostel_facts(&state.executor, &hostel).await?;
+    let facts = hostel_facts(executor, &hostel).await?;
     let command = ComplaintCommand {
         by: actor.clone(),
         at: Utc::now(),
         hostel: facts,
-        action: photo.action(complaint),
+        action: photo.action(),
     };
     loaded.state.decide(command)?;
     Ok(())
@@ -80,7 +80,7 @@ pub(crate) async fn dry_run(
 /// # Errors
 /// The aggregate's refusal, a conflict, or a storage failure.
 pub(crate) async fn attach(
-    state: &AppState,
+    executor: &Executor,
     actor: &Actor,
     headers: &CommandHeaders,
     complaint: ComplaintId,
@@ -88,7 +88,6 @@ pub(crate) async fn attach(
     photo: &NewPhoto,
     render: impl Fn(&Photo) -> Value + Send + Sync,
 ) -> Result<CommandResponse, ApiError> {
-    let executor = &state.executor;
     let hostel = loaded.state.hostel().cloned().ok_or_else(not_found)?;
     let facts = hostel_facts(executor, &hostel).await?;
     let target = complaint.to_string();
@@ -106,7 +105,7 @@ pub(crate) async fn attach(
         by: actor.clone(),
         at: Utc::now(),
         hostel: facts,
-        action: photo.action(complaint),
+        action: photo.action(),
     };
     let sha256 = photo.sha256.clone();
     let outcome = executor

@@ -10,6 +10,7 @@ use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
 use cms_domain::ids::UserId;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 use crate::auth::{hostels_from_scope, scope_from_hostels};
 use cms_eventstore::sockets;
@@ -22,8 +23,9 @@ pub struct Redeemed {
     pub token_expires_at: i64,
 }
 
+/// Only the ticket's SHA-256 is stored, so a leaked table opens no socket.
 fn hash(ticket: &str) -> String {
-    crate::photos::sha256_hex(ticket.as_bytes())
+    hex::encode(Sha256::digest(ticket.as_bytes()))
 }
 
 /// Issues a ticket for `actor`, valid for `ttl_secs` but never past `token_expires_at`.

@@ -44,7 +44,7 @@ pub(super) async fn close(
     let action = ComplaintAction::Close {
         reason: body.reason,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }
 
 /// Reject a complaint (warden).
@@ -64,5 +64,5 @@ pub(super) async fn reject(
     let action = ComplaintAction::Reject {
         reason: body.reason,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }

@@ -56,7 +56,7 @@ pub(super) async fn add_comment(
         body: body.body,
         visibility: body.visibility,
     };
-    let mut response = act(&state, &actor, &headers, id, &request, action).await?;
+    let mut response = act(&state.executor, &actor, &headers, id, &request, action).await?;
     if let serde_json::Value::Object(map) = &mut response.0.body {
         map.entry("comment_id")
             .or_insert_with(|| serde_json::json!(comment_id));

@@ -27,7 +27,7 @@ pub(super) async fn confirm(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::ConfirmResolution;
-    act(&state, &actor, &headers, id, &json!({}), action).await
+    act(&state.executor, &actor, &headers, id, &json!({}), action).await
 }
 
 /// Why the fix did not work.
@@ -55,7 +55,7 @@ pub(super) async fn dispute(
     let action = ComplaintAction::DisputeResolution {
         reason: body.reason,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }
 
 /// A rating of the resolution.
@@ -86,5 +86,5 @@ pub(super) async fn rate(
         stars: body.stars,
         comment: body.comment,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }

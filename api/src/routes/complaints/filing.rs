@@ -91,7 +91,7 @@ pub(super) async fn file_complaint(
         title: body.title,
         description: body.description,
     };
-    file(&state, &actor, &headers, &hostel, &request, new).await
+    file(&state.executor, &actor, &headers, &hostel, &request, new).await
 }
 
 /// Triage: set the priority, optionally correct the category.
@@ -123,7 +123,7 @@ pub(super) async fn triage(
         priority: body.priority,
         category: body.category,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }
 
 /// Withdraw a complaint before work starts (the reporter).
@@ -143,5 +143,5 @@ pub(super) async fn withdraw(
     let action = ComplaintAction::Withdraw {
         reason: body.reason,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }

@@ -44,7 +44,7 @@ pub(super) async fn assign(
     let action = ComplaintAction::Assign {
         assignee: body.assignee,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }
 
 /// Start work (the assignee).
@@ -60,7 +60,7 @@ pub(super) async fn start(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::StartWork;
-    act(&state, &actor, &headers, id, &json!({}), action).await
+    act(&state.executor, &actor, &headers, id, &json!({}), action).await
 }
 
 /// Put work on hold.
@@ -91,7 +91,7 @@ pub(super) async fn hold(
         reason: body.reason,
         until: body.until,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }
 
 /// Resume work after a hold.
@@ -107,7 +107,7 @@ pub(super) async fn resume(
     ApiPath(id): ApiPath<ComplaintId>,
 ) -> Result<CommandResponse, ApiError> {
     let action = ComplaintAction::ResumeWork;
-    act(&state, &actor, &headers, id, &json!({}), action).await
+    act(&state.executor, &actor, &headers, id, &json!({}), action).await
 }
 
 /// The fix.
@@ -140,5 +140,5 @@ pub(super) async fn resolve(
         note: body.note,
         after_photos: body.after_photos,
     };
-    act(&state, &actor, &headers, id, &request, action).await
+    act(&state.executor, &actor, &headers, id, &request, action).await
 }

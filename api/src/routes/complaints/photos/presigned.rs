@@ -132,13 +132,14 @@ pub(super) async fn create_upload(
     let photo = NewPhoto {
         command: REQUEST_PHOTO_UPLOAD,
         photo_id,
-        kind,
+        object_key: keys::upload(id, photo_id),
+        content_type: kind.content_type(),
         size: body.size,
         sha256: body.sha256.clone(),
         role,
     };
     // Size 0, a malformed digest, the caller's role, the status and the photo limit.
-    dry_run(&state, &actor, id, &loaded, &photo).await?;
+    dry_run(&state.executor, &actor, &loaded, &photo).await?;
     let key = keys::upload(id, photo_id);
     let presigned = state
         .objects
@@ -305,12 +306,13 @@ pub(super) async fn complete_upload(
     let photo = NewPhoto {
         command: COMPLETE_PHOTO_UPLOAD,
         photo_id,
-        kind: kind.ok_or_else(unsupported_type)?,
+        object_key: keys::upload(id, photo_id),
+        content_type: kind.ok_or_else(unsupported_type)?.content_type(),
         size,
         sha256,
         role: intent.role,
     };
-    attach(&state, &actor, &headers, id, loaded, &photo, |p| {
+    attach(&state.executor, &actor, &headers, id, loaded, &photo, |p| {
         photo_json(id, p)
     })
     .await

@@ -153,12 +153,13 @@ async fn receive(
     let photo = NewPhoto {
         command: ActionKind::AttachPhoto.command_name(),
         photo_id: PhotoId::new(photo_id),
-        kind,
+        object_key: keys::upload(id, PhotoId::new(photo_id)),
+        content_type: kind.content_type(),
         size: form.bytes.len() as u64,
         sha256,
         role: form.role,
     };
-    dry_run(&state, &actor, id, &loaded, &photo).await?;
+    dry_run(&state.executor, &actor, &loaded, &photo).await?;
     state
         .objects
         .put_if_absent(&keys::upload(id, photo.photo_id), &form.bytes)
@@ -171,7 +172,7 @@ async fn receive(
             ),
             other => ApiError::internal(other),
         })?;
-    let response = attach(&state, &actor, &headers, id, loaded, &photo, |p| {
+    let response = attach(&state.executor, &actor, &headers, id, loaded, &photo, |p| {
         photo_json(id, p)
     })
     .await?;
