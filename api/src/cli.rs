@@ -20,7 +20,7 @@ use crate::commands::executor::Executor;
 use crate::config::{DatabaseTarget, LogFormat, Settings};
 use crate::objects::{ObjectStore, S3Store};
 use crate::photos::jobs::LogPhotoJobs;
-use crate::photos::worker::{self, Thumbnailer, WorkerConfig};
+use crate::photos::worker::{self, Thumbnailer};
 use crate::reads::Reads;
 use crate::state::AppState;
 use crate::{admin, demo, projections};
@@ -161,7 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(args) => {
-            let minter = settings.token_minter()?;
+            let minter = settings.jwt.token_minter(&settings.data_dir)?;
             let token = minter.mint(&TokenSpec {
                 sub: args.sub,
                 role: args.role,
@@ -190,7 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 store.backend()
             );
             // The projection, pool and process metrics of a projector-only instance.
-            if let Some(addr) = settings.metrics_addr {
+            if let Some(addr) = settings.telemetry.metrics_addr {
                 let server = crate::metrics::MetricsServer::bind(addr, crate::metrics::install()?)
                     .await
                     .with_context(|| format!("binding the metrics listener {addr}"))?;
@@ -200,11 +200,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tokio::spawn(server.serve(std::future::pending()));
             }
             shutdown_signal().await;
-            projectors.shutdown(settings.shutdown_timeout()).await;
+            projectors.shutdown(settings.http.shutdown_timeout()).await;
             Ok(())
         }
         Command::Relay => {
-            let Some(nats) = settings.nats_config() else {
+            let Some(nats) = settings.nats.config() else {
                 anyhow::bail!(
                     "cms relay publishes to JetStream and needs CMS_NATS_URL; without it the \
                      in-process bus lives inside cms serve, which runs its own relay"
@@ -274,7 +274,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await.context("migrating the database")?;
             let executor = Arc::new(Executor::new(store));
             let objects = open_objects(&settings).await?;
-            let bus = match settings.nats_config() {
+            let bus = match settings.nats.config() {
                 Some(config) => {
                     let bus = crate::fanout::Bus::nats(config)
                         .await
@@ -300,11 +300,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     store.migrate().await.context("migrating the database")?;
-    let signer = settings.audit_signer()?;
+    let signer = settings.audit.signer(&settings.data_dir)?;
     match command {
         AuditCommand::Seal => {
-            let sealer = Sealer::new(store, signer, settings.audit_checkpoint_policy())
-                .with_objects(settings.object_store()?);
+            let sealer = Sealer::new(store, signer, settings.audit.checkpoint_policy())
+                .with_objects(settings.s3.object_store(&settings.data_dir)?);
             let copied = sealer.copy_out_all().await?;
             let head = sealer.seal_pending().await?;
             println!("sealed up to position {head}");
@@ -321,7 +321,7 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
         }
         AuditCommand::Verify { from } => {
             let started = std::time::Instant::now();
-            let objects = settings.object_store()?;
+            let objects = settings.s3.object_store(&settings.data_dir)?;
             let mut bar = crate::progress::Progress::new("verifying");
             let report = audit::verify_with_copies(
                 &store,
@@ -364,14 +364,17 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
 /// # Errors
 /// The database cannot be reached or the data folder cannot be created.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
-    let target = settings.database()?;
+    let target = settings.database.target(&settings.data_dir)?;
     let (url, max_connections) = match &target {
         DatabaseTarget::Sqlite {
             url,
             max_connections,
         } => {
-            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-                format!("creating the data folder {}", settings.data_dir.display())
+            std::fs::create_dir_all(settings.data_dir.path()).with_context(|| {
+                format!(
+                    "creating the data folder {}",
+                    settings.data_dir.path().display()
+                )
             })?;
             (url.clone(), *max_connections)
         }
@@ -395,9 +398,9 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("seeding the demo data")?;
     }
-    let verifier = Arc::new(settings.jwt_verifier()?);
+    let verifier = Arc::new(settings.jwt.verifier(&settings.data_dir)?);
     // Installed before anything records, so the first requests and commands are counted.
-    let metrics_server = match settings.metrics_addr {
+    let metrics_server = match settings.telemetry.metrics_addr {
         Some(addr) => {
             let handle = crate::metrics::install()?;
             Some(
@@ -414,16 +417,16 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         &read_db,
         cms_projections::runner::RunnerConfig::for_db(&read_db),
     );
-    let signer = settings.audit_signer()?;
+    let signer = settings.audit.signer(&settings.data_dir)?;
     let objects = open_objects(settings).await?;
     let sealer = Sealer::new(
         executor.store().clone(),
         signer.clone(),
-        settings.audit_checkpoint_policy(),
+        settings.audit.checkpoint_policy(),
     )
     .with_objects(objects.clone());
     tokio::spawn(sealer.run(Duration::from_millis(500)));
-    let reads = match settings.database()? {
+    let reads = match settings.database.target(&settings.data_dir)? {
         DatabaseTarget::Postgres {
             read_urls,
             max_connections,
@@ -435,17 +438,17 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     let fanout = crate::fanout::Fanout::start(
         executor.store(),
         crate::fanout::FanoutOptions {
-            nats: settings.nats_config(),
-            relay: settings.relay_in_serve,
+            nats: settings.nats.config(),
+            relay: settings.nats.relay_in_serve,
             relay_config: crate::fanout::RelayConfig::default(),
-            gateway: settings.gateway_config(),
+            gateway: settings.ws.gateway_config(),
         },
     )
     .await
     .context("starting the real-time fan-out")?;
     let gateway = fanout.gateway.clone();
     // Aborted when the server has shut down.
-    let thumbnails = if settings.serve_thumbnails {
+    let thumbnails = if settings.photos.serve_thumbnails {
         Some(spawn_thumbnail_worker(settings, &executor, &objects, Some(&fanout.bus)).await?)
     } else {
         None
@@ -459,13 +462,13 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         fanout: Some(gateway),
     };
     let limits = Limits {
-        body_bytes: settings.body_limit_bytes,
+        body_bytes: settings.http.body_limit_bytes,
         ..Limits::default()
     };
     let router = app::router(state.clone(), limits);
-    let listener = tokio::net::TcpListener::bind(settings.http_addr)
+    let listener = tokio::net::TcpListener::bind(settings.http.http_addr)
         .await
-        .with_context(|| format!("binding {}", settings.http_addr))?;
+        .with_context(|| format!("binding {}", settings.http.http_addr))?;
     let address = listener.local_addr()?;
     println!(
         "CMS listening on http://{address} ({} event store, {} bus{})",
@@ -515,7 +518,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let grace = settings.shutdown_timeout();
+    let grace = settings.http.shutdown_timeout();
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
     let closing_sockets = state.fanout.clone();
     let signal = async move {
@@ -567,7 +570,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
 
 /// The configured object store; an S3 bucket is checked (it must exist and accept the credentials).
 async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    if let Some(config) = settings.s3_config()? {
+    if let Some(config) = settings.s3.config()? {
         let store = S3Store::new(&config);
         store.check_bucket().await.with_context(|| {
             format!(
@@ -577,14 +580,7 @@ async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore
         })?;
         return Ok(Arc::new(store));
     }
-    settings.object_store()
-}
-
-fn worker_config(settings: &Settings) -> WorkerConfig {
-    WorkerConfig {
-        max_deliveries: settings.thumbnail_max_deliveries,
-        ..WorkerConfig::default()
-    }
+    settings.s3.object_store(&settings.data_dir)
 }
 
 /// Starts the thumbnail worker. Its jobs come from a durable JetStream consumer when `bus` is NATS,
@@ -596,13 +592,13 @@ async fn spawn_thumbnail_worker(
     objects: &Arc<dyn ObjectStore>,
     bus: Option<&crate::fanout::Bus>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let ack_wait = Duration::from_secs(settings.thumbnail_ack_wait_secs);
+    let ack_wait = settings.photos.ack_wait();
     let jobs: Arc<dyn crate::photos::jobs::PhotoJobs> = match bus {
         Some(bus @ crate::fanout::Bus::Nats(_)) => Arc::new(
             crate::photos::jobs::BusPhotoJobs::new(
                 bus,
                 ack_wait,
-                settings.thumbnail_max_deliveries,
+                settings.photos.thumbnail_max_deliveries,
             )
             .await
             .context("creating the thumbnailer's durable consumer")?,
@@ -616,7 +612,7 @@ async fn spawn_thumbnail_worker(
     let thumbnailer = Thumbnailer {
         executor: executor.clone(),
         objects: objects.clone(),
-        config: worker_config(settings),
+        config: settings.photos.worker_config(),
     };
     Ok(tokio::spawn(worker::run(thumbnailer, jobs)))
 }
@@ -650,7 +646,7 @@ fn init_tracing(settings: &Settings) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if settings.log_format == LogFormat::Json {
+    if settings.telemetry.log_format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
