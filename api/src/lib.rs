@@ -21,4 +21,5 @@ pub mod progress;
 pub mod projections;
 pub mod reads;
 pub mod routes;
+pub mod secret;
 pub mod state;

@@ -22,8 +22,8 @@ use cms_projections::checkpoint::{self, State as ProjectionState};
 use cms_projections::Projection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::config::{redact_url, Secret};
 use crate::error::ApiError;
+use crate::secret::{redact_url, Secret};
 
 /// The longest a read waits for the projection to reach its `Min-Position` (on the primary).
 pub const MIN_POSITION_WAIT: Duration = Duration::from_secs(2);

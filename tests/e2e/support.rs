@@ -147,7 +147,7 @@ impl TestApp {
         let store = EventStore::connect(primary, 5).await.unwrap();
         let urls: Vec<_> = replicas
             .iter()
-            .map(|u| cms_api::config::Secret::new(u.clone()))
+            .map(|u| cms_api::secret::Secret::new(u.clone()))
             .collect();
         let (objects, dir) = temp_objects();
         let parts = Parts {

@@ -3,8 +3,9 @@
 
 use anyhow::bail;
 
-use super::types::{non_empty_secret, redact_url, List, Secret};
+use super::types::{non_empty_secret, List};
 use super::DataDir;
+use crate::secret::{redact_url, Secret};
 
 /// Where events and read models live.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -32,7 +32,7 @@ pub use nats::NatsSettings;
 pub use photos::PhotoSettings;
 pub use s3::S3Settings;
 pub use telemetry::{LogFormat, TelemetrySettings};
-pub use types::{redact_url, List, Secret};
+pub use types::List;
 pub use ws::WsSettings;
 
 /// Global settings, accepted before or after any subcommand.
@@ -116,6 +116,7 @@ mod tests {
 
     use super::test_support::{in_dir, parse, spec};
     use super::*;
+    use crate::secret::Secret;
 
     #[test]
     fn defaults_match_the_documentation() {

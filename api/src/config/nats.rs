@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::types::{non_empty_secret, Secret};
+use super::types::non_empty_secret;
+use crate::secret::Secret;
 
 /// JetStream and the relay.
 #[derive(Clone, Debug, clap::Args)]

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use super::types::{non_empty, non_empty_secret, Secret};
+use super::types::{non_empty, non_empty_secret};
 use super::DataDir;
 use crate::objects::{LocalFolder, ObjectStore, S3Config, S3Store};
+use crate::secret::Secret;
 
 /// The S3 endpoint, bucket and static credentials.
 #[derive(Clone, Debug, clap::Args)]

@@ -16,7 +16,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
 use super::{check_key, ObjectBody, ObjectError, ObjectInfo, ObjectStore, Presigned, Put};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Where and how to reach the bucket.
 #[derive(Clone)]

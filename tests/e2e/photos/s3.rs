@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cms_api::config::Secret;
 use cms_api::objects::{ObjectError, ObjectStore, Put, S3Config, S3Store};
+use cms_api::secret::Secret;
 use cms_tests::s3::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 use cms_tests::Backend;
 use reqwest::StatusCode;

@@ -11,7 +11,8 @@ use super::JwtSettings;
 use crate::auth::{
     load_or_create_dev_secret, JwtVerifier, PublicKeySet, TokenMinter, TokenSpec, VerifyingKeys,
 };
-use crate::config::{DataDir, Secret};
+use crate::config::DataDir;
+use crate::secret::Secret;
 
 /// The smallest HS256 secret accepted.
 pub const MIN_SECRET_BYTES: usize = 32;

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::types::{any_path, non_empty, non_empty_path, non_empty_secret, List, Secret};
+use super::types::{any_path, non_empty, non_empty_path, non_empty_secret, List};
 use crate::auth::{JwtVerifier, SigningAlgorithm};
+use crate::secret::Secret;
 
 mod keys;
 #[cfg(test)]
