@@ -15,26 +15,6 @@ use serde_json::{json, Value};
 
 use crate::support::{Answer, TestApp, HOSTEL};
 
-/// Generates, for each named `async fn(Backend)`, a module of that name with an `on_postgres` and an
-/// `on_sqlite` test, so a failure names both the rule and the backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn on_postgres() {
-                    super::$name(cms_tests::Backend::Postgres).await;
-                }
-
-                #[tokio::test]
-                async fn on_sqlite() {
-                    super::$name(cms_tests::Backend::Sqlite).await;
-                }
-            }
-        )*
-    };
-}
-
 mod checks;
 mod closing;
 mod feedback;

@@ -85,21 +85,20 @@ where
     assert!(stats.size <= max, "{what}: {stats:?}");
 }
 
-#[tokio::test]
-async fn pools_count_the_tasks_waiting_for_a_connection() {
-    for backend in Backend::ALL {
-        let db = TestDatabase::new(backend).await;
-        let store = EventStore::connect(db.url(), 2).await.unwrap();
-        match &store {
-            EventStore::Postgres(s) => {
-                assert_eq!(s.pool().name(), "write");
-                waiting_tasks_are_counted(s.pool(), "postgres write pool").await;
-            }
-            EventStore::Sqlite(s) => {
-                assert_eq!((s.pool().name(), s.read_pool().name()), ("write", "read"));
-                waiting_tasks_are_counted(s.pool(), "sqlite writer").await;
-                waiting_tasks_are_counted(s.read_pool(), "sqlite readers").await;
-            }
+async fn pools_count_the_tasks_waiting_for_a_connection(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let store = EventStore::connect(db.url(), 2).await.unwrap();
+    match &store {
+        EventStore::Postgres(s) => {
+            assert_eq!(s.pool().name(), "write");
+            waiting_tasks_are_counted(s.pool(), "postgres write pool").await;
+        }
+        EventStore::Sqlite(s) => {
+            assert_eq!((s.pool().name(), s.read_pool().name()), ("write", "read"));
+            waiting_tasks_are_counted(s.pool(), "sqlite writer").await;
+            waiting_tasks_are_counted(s.read_pool(), "sqlite readers").await;
         }
     }
 }
+
+on_both_backends!(pools_count_the_tasks_waiting_for_a_connection);

@@ -22,25 +22,8 @@ use serde_json::{json, Value};
 
 use crate::support::{file_body, TestApp, HOSTEL};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() {
-                    super::$name(cms_tests::Backend::Postgres).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() {
-                    super::$name(cms_tests::Backend::Sqlite).await;
-                }
-            }
-        )*
-    };
-}
-
 on_both_backends!(
+    flavor = "multi_thread", worker_threads = 2;
     rebuilding_after_a_random_workload_gives_the_live_rows,
     a_projector_killed_mid_way_and_restarted_ends_equal_to_a_rebuild,
     a_rebuild_runs_beside_the_live_model_and_switches_over_whole,
