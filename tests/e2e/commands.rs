@@ -5,6 +5,13 @@
 //! equal to the `Consistency-Token` header, and the events it names are in the log and visible through
 //! GET; a refused one answers its status and stable code and writes nothing (the log's head stays put).
 //!
+//! The tables are laid out like the command families (the names the domain, the routes and the
+//! OpenAPI tags use): `filing` (file, triage, withdraw), `work` (assign, start, hold, resume,
+//! resolve), `feedback` (confirm, dispute, rate), `closing` (close, reject), `comments` (comment) and
+//! `hostels` (hostel administration), plus `reads` (who sees a complaint, and the 404 every command
+//! answers out of scope). The `photos` family (attach, thumbnails) is tested in `crate::photos`.
+//! `journey` follows one complaint through its whole life; `checks` runs the rows.
+//!
 //! Each table runs on one app per backend; each row gets a fresh complaint (or hostel), so rows never
 //! depend on each other. A table reports every mismatching row at once, not just the first.
 
@@ -15,32 +22,13 @@ use serde_json::{json, Value};
 
 use crate::support::{Answer, TestApp, HOSTEL};
 
-/// Generates, for each named `async fn(Backend)`, a module of that name with an `on_postgres` and an
-/// `on_sqlite` test, so a failure names both the rule and the backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn on_postgres() {
-                    super::$name(cms_tests::Backend::Postgres).await;
-                }
-
-                #[tokio::test]
-                async fn on_sqlite() {
-                    super::$name(cms_tests::Backend::Sqlite).await;
-                }
-            }
-        )*
-    };
-}
-
 mod checks;
 mod closing;
+mod comments;
 mod feedback;
 mod filing;
 mod hostels;
-mod lifecycle;
+mod journey;
 mod reads;
 mod work;
 

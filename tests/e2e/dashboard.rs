@@ -16,25 +16,8 @@ use serde_json::{json, Value};
 use crate::read_side::{act, file_as, rebuild_one, seed_south, SOUTH};
 use crate::support::{file_body, TestApp, HOSTEL};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() {
-                    super::$name(cms_tests::Backend::Postgres).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() {
-                    super::$name(cms_tests::Backend::Sqlite).await;
-                }
-            }
-        )*
-    };
-}
-
 on_both_backends!(
+    flavor = "multi_thread", worker_threads = 2;
     the_dashboard_matches_the_workload_and_a_rebuild,
     only_staff_side_roles_in_scope_read_a_dashboard,
 );

@@ -210,65 +210,65 @@ async fn raw(store: &EventStore, sql: &str) -> Result<(), sqlx::Error> {
     }
 }
 
-#[tokio::test]
-async fn the_events_table_refuses_update_delete_and_truncate_on_both_backends() {
-    for backend in Backend::ALL {
-        // Arrange
-        let db = TestDatabase::new(backend).await;
-        let store = migrated_store(&db).await;
-        store.append(probe_append("a", 0, 2)).await.unwrap();
+async fn the_events_table_refuses_update_delete_and_truncate_on_both_backends(backend: Backend) {
+    // Arrange
+    let db = TestDatabase::new(backend).await;
+    let store = migrated_store(&db).await;
+    store.append(probe_append("a", 0, 2)).await.unwrap();
 
-        // Act + Assert
-        let update = raw(&store, "UPDATE events SET payload = '{\"forged\":true}'").await;
-        let delete = raw(&store, "DELETE FROM events").await;
-        let rewind = raw(&store, "UPDATE event_log_head SET last_position = 0").await;
-        assert!(
-            update.unwrap_err().to_string().contains("append-only"),
-            "{backend:?}"
-        );
-        assert!(
-            delete.unwrap_err().to_string().contains("append-only"),
-            "{backend:?}"
-        );
-        assert!(rewind.is_err(), "{backend:?}: the head was rewound");
-        if backend == Backend::Postgres {
-            let truncate = raw(&store, "TRUNCATE events").await;
-            assert!(truncate.unwrap_err().to_string().contains("append-only"));
-        }
-        let events = store.read_log(0, 10).await.unwrap();
-        assert_eq!(events.len(), 2, "{backend:?}: rows changed");
-        assert_eq!(events[0].payload, json!({ "i": 0 }));
+    // Act + Assert
+    let update = raw(&store, "UPDATE events SET payload = '{\"forged\":true}'").await;
+    let delete = raw(&store, "DELETE FROM events").await;
+    let rewind = raw(&store, "UPDATE event_log_head SET last_position = 0").await;
+    assert!(
+        update.unwrap_err().to_string().contains("append-only"),
+        "{backend:?}"
+    );
+    assert!(
+        delete.unwrap_err().to_string().contains("append-only"),
+        "{backend:?}"
+    );
+    assert!(rewind.is_err(), "{backend:?}: the head was rewound");
+    if backend == Backend::Postgres {
+        let truncate = raw(&store, "TRUNCATE events").await;
+        assert!(truncate.unwrap_err().to_string().contains("append-only"));
     }
+    let events = store.read_log(0, 10).await.unwrap();
+    assert_eq!(events.len(), 2, "{backend:?}: rows changed");
+    assert_eq!(events[0].payload, json!({ "i": 0 }));
 }
 
-#[tokio::test]
-async fn an_append_numbers_its_events_in_sequence_order_and_refuses_a_stale_sequence() {
-    for backend in Backend::ALL {
-        // Arrange
-        let db = TestDatabase::new(backend).await;
-        let store = migrated_store(&db).await;
-        store.append(probe_append("other", 0, 1)).await.unwrap();
+on_both_backends!(the_events_table_refuses_update_delete_and_truncate_on_both_backends);
 
-        // Act
-        let recorded = store.append(probe_append("a", 0, 3)).await.unwrap();
-        let stale = store.append(probe_append("a", 1, 1)).await;
+async fn an_append_numbers_its_events_in_sequence_order_and_refuses_a_stale_sequence(
+    backend: Backend,
+) {
+    // Arrange
+    let db = TestDatabase::new(backend).await;
+    let store = migrated_store(&db).await;
+    store.append(probe_append("other", 0, 1)).await.unwrap();
 
-        // Assert
-        let positions: Vec<i64> = recorded.iter().map(|e| e.global_position).collect();
-        let sequences: Vec<i64> = recorded.iter().map(|e| e.sequence).collect();
-        assert_eq!(positions, vec![2, 3, 4], "{backend:?}");
-        assert_eq!(sequences, vec![1, 2, 3], "{backend:?}");
-        assert!(
-            matches!(stale, Err(cms_eventstore::store::AppendError::Conflict)),
-            "{backend:?}: {stale:?}"
-        );
-        assert_eq!(
-            store.head().await.unwrap(),
-            4,
-            "{backend:?}: a refused append moved the head"
-        );
-    }
+    // Act
+    let recorded = store.append(probe_append("a", 0, 3)).await.unwrap();
+    let stale = store.append(probe_append("a", 1, 1)).await;
+
+    // Assert
+    let positions: Vec<i64> = recorded.iter().map(|e| e.global_position).collect();
+    let sequences: Vec<i64> = recorded.iter().map(|e| e.sequence).collect();
+    assert_eq!(positions, vec![2, 3, 4], "{backend:?}");
+    assert_eq!(sequences, vec![1, 2, 3], "{backend:?}");
+    assert!(
+        matches!(stale, Err(cms_eventstore::store::AppendError::Conflict)),
+        "{backend:?}: {stale:?}"
+    );
+    assert_eq!(
+        store.head().await.unwrap(),
+        4,
+        "{backend:?}: a refused append moved the head"
+    );
 }
+
+on_both_backends!(an_append_numbers_its_events_in_sequence_order_and_refuses_a_stale_sequence);
 
 #[tokio::test]
 async fn a_row_with_a_position_out_of_turn_is_refused_by_sqlite() {

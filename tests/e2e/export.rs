@@ -11,25 +11,8 @@ use serde_json::{json, Value};
 use crate::read_side::{act, caught_up, file_as, seed_south, SOUTH};
 use crate::support::{file_body, TestApp, HOSTEL};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() {
-                    super::$name(cms_tests::Backend::Postgres).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() {
-                    super::$name(cms_tests::Backend::Sqlite).await;
-                }
-            }
-        )*
-    };
-}
-
 on_both_backends!(
+    flavor = "multi_thread", worker_threads = 2;
     the_csv_export_holds_what_the_list_holds_and_is_scoped,
     tricky_cells_round_trip_and_formulas_are_neutralised,
 );

@@ -124,21 +124,20 @@ async fn sqlite_database_is_writable_and_removed() {
     );
 }
 
-#[tokio::test]
-async fn same_body_runs_on_every_backend() {
-    for backend in Backend::ALL {
-        let db = TestDatabase::new(backend).await;
-        assert_eq!(db.backend(), backend);
-        let one: i64 = match backend {
-            Backend::Postgres => sqlx::query_scalar("select 1::bigint")
-                .fetch_one(&db.pg_pool().await)
-                .await
-                .expect("pg select"),
-            Backend::Sqlite => sqlx::query_scalar("select 1")
-                .fetch_one(&db.sqlite_pool().await)
-                .await
-                .expect("sqlite select"),
-        };
-        assert_eq!(one, 1, "{backend}");
-    }
+async fn same_body_runs_on_every_backend(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    assert_eq!(db.backend(), backend);
+    let one: i64 = match backend {
+        Backend::Postgres => sqlx::query_scalar("select 1::bigint")
+            .fetch_one(&db.pg_pool().await)
+            .await
+            .expect("pg select"),
+        Backend::Sqlite => sqlx::query_scalar("select 1")
+            .fetch_one(&db.sqlite_pool().await)
+            .await
+            .expect("sqlite select"),
+    };
+    assert_eq!(one, 1, "{backend}");
 }
+
+on_both_backends!(same_body_runs_on_every_backend);

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod backends;
+
 mod audit;
 mod commands;
 mod cqrs_compat;

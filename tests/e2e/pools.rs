@@ -86,21 +86,20 @@ where
     assert!(stats.size <= max, "{what}: {stats:?}");
 }
 
-#[tokio::test]
-async fn pools_count_the_tasks_waiting_for_a_connection() {
-    for backend in Backend::ALL {
-        let db = TestDatabase::new(backend).await;
-        let store = EventStore::connect(db.url(), 2).await.unwrap();
-        match store.db() {
-            Db::Postgres(s) => {
-                assert_eq!(s.name(), "write");
-                waiting_tasks_are_counted(s, "postgres write pool").await;
-            }
-            Db::Sqlite { write, read } => {
-                assert_eq!((write.name(), read.name()), ("write", "read"));
-                waiting_tasks_are_counted(write, "sqlite writer").await;
-                waiting_tasks_are_counted(read, "sqlite readers").await;
-            }
+async fn pools_count_the_tasks_waiting_for_a_connection(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let store = EventStore::connect(db.url(), 2).await.unwrap();
+    match store.db() {
+        Db::Postgres(s) => {
+            assert_eq!(s.name(), "write");
+            waiting_tasks_are_counted(s, "postgres write pool").await;
+        }
+        Db::Sqlite { write, read } => {
+            assert_eq!((write.name(), read.name()), ("write", "read"));
+            waiting_tasks_are_counted(write, "sqlite writer").await;
+            waiting_tasks_are_counted(read, "sqlite readers").await;
         }
     }
 }
+
+on_both_backends!(pools_count_the_tasks_waiting_for_a_connection);

@@ -175,48 +175,47 @@ async fn sqlite_a_thousand_commands_sent_twice_with_one_key_take_effect_once() {
     a_thousand_commands_sent_twice_with_one_key_take_effect_once(Backend::Sqlite).await;
 }
 
-#[tokio::test]
-async fn a_key_reused_with_another_body_is_refused_and_keys_are_per_user() {
-    for backend in Backend::ALL {
-        // Arrange
-        let app = TestApp::spawn(backend).await;
-        app.seed_hostel().await;
-        let alice = app.token(Role::Resident, "res-a", &[HOSTEL]);
-        let bob = app.token(Role::Resident, "res-b", &[HOSTEL]);
-        let first = app
-            .post_keyed("/v1/complaints", &alice, "k-1", file_body())
-            .await;
-        let head = app.head().await;
+async fn a_key_reused_with_another_body_is_refused_and_keys_are_per_user(backend: Backend) {
+    // Arrange
+    let app = TestApp::spawn(backend).await;
+    app.seed_hostel().await;
+    let alice = app.token(Role::Resident, "res-a", &[HOSTEL]);
+    let bob = app.token(Role::Resident, "res-b", &[HOSTEL]);
+    let first = app
+        .post_keyed("/v1/complaints", &alice, "k-1", file_body())
+        .await;
+    let head = app.head().await;
 
-        // Act
-        let mut other = file_body();
-        other["room"] = json!("A101");
-        let reused = app.post_keyed("/v1/complaints", &alice, "k-1", other).await;
-        let bobs = app
-            .post_keyed("/v1/complaints", &bob, "k-1", file_body())
-            .await;
+    // Act
+    let mut other = file_body();
+    other["room"] = json!("A101");
+    let reused = app.post_keyed("/v1/complaints", &alice, "k-1", other).await;
+    let bobs = app
+        .post_keyed("/v1/complaints", &bob, "k-1", file_body())
+        .await;
 
-        // Assert
-        assert_eq!(first.status, StatusCode::CREATED);
-        assert_eq!(
-            reused.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{backend:?}"
-        );
-        assert_eq!(reused.code(), "idempotency_key_reused");
-        assert_eq!(
-            bobs.status,
-            StatusCode::CREATED,
-            "{backend:?}: keys must be per user"
-        );
-        assert_ne!(bobs.body["complaint_id"], first.body["complaint_id"]);
-        assert_eq!(
-            app.head().await,
-            head + 1,
-            "{backend:?}: only Bob's command was written"
-        );
-    }
+    // Assert
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(
+        reused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{backend:?}"
+    );
+    assert_eq!(reused.code(), "idempotency_key_reused");
+    assert_eq!(
+        bobs.status,
+        StatusCode::CREATED,
+        "{backend:?}: keys must be per user"
+    );
+    assert_ne!(bobs.body["complaint_id"], first.body["complaint_id"]);
+    assert_eq!(
+        app.head().await,
+        head + 1,
+        "{backend:?}: only Bob's command was written"
+    );
 }
+
+on_both_backends!(a_key_reused_with_another_body_is_refused_and_keys_are_per_user);
 
 fn now() -> u64 {
     SystemTime::now()
@@ -232,181 +231,180 @@ fn token_with(secret: &[u8], claims: Value) -> String {
         .unwrap()
 }
 
-#[tokio::test]
-async fn bad_input_gets_a_stable_code_and_writes_nothing() {
-    for backend in Backend::ALL {
-        // Arrange
-        let app = TestApp::spawn(backend).await;
-        app.seed_hostel().await;
-        let id = app.file("res-a").await;
-        let staff = app.token(Role::Warden, "warden-w", &[HOSTEL]);
-        let resident = app.token(Role::Resident, "res-a", &[HOSTEL]);
-        let head = app.head().await;
-        let claims = |exp: u64| {
-            json!({ "sub": "res-a", "role": "resident", "hostels": [HOSTEL], "iss": ISSUER, "aud": AUDIENCE,
-                    "iat": now() - 100, "exp": exp })
-        };
-        let expired = token_with(SECRET, claims(now() - 60));
-        let forged = token_with(b"another-secret-another-secret-00", claims(now() + 600));
-        let triage = format!("{}/v1/complaints/{id}/triage", app.base);
-        let post_raw = |token: &str, content_type: &str, body: String| {
-            app.client
-                .post(format!("{}/v1/complaints", app.base))
-                .bearer_auth(token)
-                .header("content-type", content_type)
-                .body(body)
-        };
-        let mut unknown_field = file_body();
-        unknown_field["colour"] = json!("red");
-        let mut bad_room = file_body();
-        bad_room["room"] = json!("Z999");
-        let mut bad_category = file_body();
-        bad_category["category"] = json!("gardening");
-        let mut bad_severity = file_body();
-        bad_severity["severity"] = json!("apocalyptic");
-        let oversize = json!({ "description": "x".repeat(BODY_LIMIT * 2) }).to_string();
+async fn bad_input_gets_a_stable_code_and_writes_nothing(backend: Backend) {
+    // Arrange
+    let app = TestApp::spawn(backend).await;
+    app.seed_hostel().await;
+    let id = app.file("res-a").await;
+    let staff = app.token(Role::Warden, "warden-w", &[HOSTEL]);
+    let resident = app.token(Role::Resident, "res-a", &[HOSTEL]);
+    let head = app.head().await;
+    let claims = |exp: u64| {
+        json!({ "sub": "res-a", "role": "resident", "hostels": [HOSTEL], "iss": ISSUER, "aud": AUDIENCE,
+                "iat": now() - 100, "exp": exp })
+    };
+    let expired = token_with(SECRET, claims(now() - 60));
+    let forged = token_with(b"another-secret-another-secret-00", claims(now() + 600));
+    let triage = format!("{}/v1/complaints/{id}/triage", app.base);
+    let post_raw = |token: &str, content_type: &str, body: String| {
+        app.client
+            .post(format!("{}/v1/complaints", app.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let mut unknown_field = file_body();
+    unknown_field["colour"] = json!("red");
+    let mut bad_room = file_body();
+    bad_room["room"] = json!("Z999");
+    let mut bad_category = file_body();
+    bad_category["category"] = json!("gardening");
+    let mut bad_severity = file_body();
+    bad_severity["severity"] = json!("apocalyptic");
+    let oversize = json!({ "description": "x".repeat(BODY_LIMIT * 2) }).to_string();
 
-        // Act
-        let cases = vec![
-            (
-                "malformed json",
-                app.send(post_raw(
-                    &resident,
-                    "application/json",
-                    "{\"hostel\":".into(),
-                ))
+    // Act
+    let cases = vec![
+        (
+            "malformed json",
+            app.send(post_raw(
+                &resident,
+                "application/json",
+                "{\"hostel\":".into(),
+            ))
+            .await,
+            400,
+            "malformed_json",
+        ),
+        (
+            "unknown field",
+            app.post("/v1/complaints", &resident, unknown_field).await,
+            422,
+            "invalid_body",
+        ),
+        (
+            "bad severity",
+            app.post("/v1/complaints", &resident, bad_severity).await,
+            422,
+            "invalid_body",
+        ),
+        (
+            "no content type",
+            app.send(post_raw(&resident, "text/plain", file_body().to_string()))
                 .await,
-                400,
-                "malformed_json",
-            ),
-            (
-                "unknown field",
-                app.post("/v1/complaints", &resident, unknown_field).await,
-                422,
-                "invalid_body",
-            ),
-            (
-                "bad severity",
-                app.post("/v1/complaints", &resident, bad_severity).await,
-                422,
-                "invalid_body",
-            ),
-            (
-                "no content type",
-                app.send(post_raw(&resident, "text/plain", file_body().to_string()))
-                    .await,
-                415,
-                "unsupported_media_type",
-            ),
-            (
-                "oversize body",
-                app.send(post_raw(&resident, "application/json", oversize))
-                    .await,
-                413,
-                "payload_too_large",
-            ),
-            (
-                "bad id in path",
-                app.post(
-                    "/v1/complaints/not-a-uuid/triage",
-                    &staff,
-                    json!({"priority": "P1"}),
-                )
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "oversize body",
+            app.send(post_raw(&resident, "application/json", oversize))
                 .await,
-                400,
-                "invalid_path",
-            ),
-            (
-                "bad priority",
-                app.send(
-                    app.client
-                        .post(&triage)
-                        .bearer_auth(&staff)
-                        .json(&json!({"priority": "P9"})),
-                )
+            413,
+            "payload_too_large",
+        ),
+        (
+            "bad id in path",
+            app.post(
+                "/v1/complaints/not-a-uuid/triage",
+                &staff,
+                json!({"priority": "P1"}),
+            )
+            .await,
+            400,
+            "invalid_path",
+        ),
+        (
+            "bad priority",
+            app.send(
+                app.client
+                    .post(&triage)
+                    .bearer_auth(&staff)
+                    .json(&json!({"priority": "P9"})),
+            )
+            .await,
+            422,
+            "invalid_body",
+        ),
+        (
+            "invalid room",
+            app.post("/v1/complaints", &resident, bad_room).await,
+            422,
+            "invalid_room",
+        ),
+        (
+            "unknown category",
+            app.post("/v1/complaints", &resident, bad_category).await,
+            422,
+            "unknown_category",
+        ),
+        (
+            "no token",
+            app.send(
+                app.client
+                    .post(format!("{}/v1/complaints", app.base))
+                    .json(&file_body()),
+            )
+            .await,
+            401,
+            "token_missing",
+        ),
+        (
+            "expired token",
+            app.post("/v1/complaints", &expired, file_body()).await,
+            401,
+            "token_expired",
+        ),
+        (
+            "wrongly signed token",
+            app.post("/v1/complaints", &forged, file_body()).await,
+            401,
+            "token_invalid",
+        ),
+        (
+            "garbage token",
+            app.post("/v1/complaints", "not.a.jwt", file_body()).await,
+            401,
+            "token_invalid",
+        ),
+        (
+            "oversize idempotency key",
+            app.post_keyed("/v1/complaints", &resident, &"k".repeat(300), file_body())
                 .await,
-                422,
-                "invalid_body",
-            ),
-            (
-                "invalid room",
-                app.post("/v1/complaints", &resident, bad_room).await,
-                422,
-                "invalid_room",
-            ),
-            (
-                "unknown category",
-                app.post("/v1/complaints", &resident, bad_category).await,
-                422,
-                "unknown_category",
-            ),
-            (
-                "no token",
-                app.send(
-                    app.client
-                        .post(format!("{}/v1/complaints", app.base))
-                        .json(&file_body()),
-                )
-                .await,
-                401,
-                "token_missing",
-            ),
-            (
-                "expired token",
-                app.post("/v1/complaints", &expired, file_body()).await,
-                401,
-                "token_expired",
-            ),
-            (
-                "wrongly signed token",
-                app.post("/v1/complaints", &forged, file_body()).await,
-                401,
-                "token_invalid",
-            ),
-            (
-                "garbage token",
-                app.post("/v1/complaints", "not.a.jwt", file_body()).await,
-                401,
-                "token_invalid",
-            ),
-            (
-                "oversize idempotency key",
-                app.post_keyed("/v1/complaints", &resident, &"k".repeat(300), file_body())
-                    .await,
-                400,
-                "invalid_idempotency_key",
-            ),
-            (
-                "unknown route",
-                app.get("/v1/nothing-here", &resident).await,
-                404,
-                "route_not_found",
-            ),
-        ];
+            400,
+            "invalid_idempotency_key",
+        ),
+        (
+            "unknown route",
+            app.get("/v1/nothing-here", &resident).await,
+            404,
+            "route_not_found",
+        ),
+    ];
 
-        // Assert
-        for (name, answer, status, code) in cases {
-            assert_eq!(
-                answer.status.as_u16(),
-                status,
-                "{backend:?} {name}: {:?}",
-                answer.body
-            );
-            assert_eq!(answer.code(), code, "{backend:?} {name}: {:?}", answer.body);
-            assert!(
-                answer.body["error"]["message"]
-                    .as_str()
-                    .is_some_and(|m| !m.is_empty()),
-                "{backend:?} {name}: no message"
-            );
-        }
+    // Assert
+    for (name, answer, status, code) in cases {
         assert_eq!(
-            app.head().await,
-            head,
-            "{backend:?}: bad input wrote something"
+            answer.status.as_u16(),
+            status,
+            "{backend:?} {name}: {:?}",
+            answer.body
+        );
+        assert_eq!(answer.code(), code, "{backend:?} {name}: {:?}", answer.body);
+        assert!(
+            answer.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{backend:?} {name}: no message"
         );
     }
+    assert_eq!(
+        app.head().await,
+        head,
+        "{backend:?}: bad input wrote something"
+    );
 }
+
+on_both_backends!(bad_input_gets_a_stable_code_and_writes_nothing);
 
 /// A transaction cancelled in the middle of its `BEGIN` (a client that hangs up, a projector that is
 /// stopped) must not leave SQLite's single writer inside a transaction: sqlx cannot roll back a `BEGIN`

@@ -7,18 +7,18 @@
 //!   when the value is dropped. A missing server is a test failure, never a skip: run `scripts/test.sh`,
 //!   which provides one.
 //! * [`TestDatabase::sqlite`] creates `cms.db` in a temp dir that lives as long as the value.
-//! * [`TestDatabase::new`] takes a [`Backend`], so one test body can run on both stores:
+//! * [`TestDatabase::new`] takes a [`Backend`], so one test body can run on both stores. The body is an
+//!   `async fn` of the backend; in the end-to-end tests, `on_both_backends!(a_rule)` (one macro, in
+//!   `e2e/backends.rs`) turns it into two tests, `a_rule::on_postgres` and `a_rule::on_sqlite`:
 //!
 //! ```no_run
 //! use cms_tests::{Backend, TestDatabase};
 //!
-//! # async fn demo() {
-//! for backend in Backend::ALL {
+//! async fn a_fresh_database_answers(backend: Backend) {
 //!     let db = TestDatabase::new(backend).await;
 //!     // hand db.url() to the code under test ...
 //!     # let _ = db.url();
 //! }
-//! # }
 //! ```
 //!
 //! Photo tests also need a real S3-compatible server: [`s3::S3Server`] starts s3s-fs.
@@ -61,9 +61,6 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Every backend, for tests that run one body on each.
-    pub const ALL: [Backend; 2] = [Backend::Postgres, Backend::Sqlite];
-
     pub fn name(self) -> &'static str {
         match self {
             Backend::Postgres => "postgres",

@@ -385,105 +385,107 @@ async fn sqlite_catches_50_random_tamperings_at_the_right_position_and_kind() {
     every_tampering_is_caught_at_its_position_with_its_kind(Backend::Sqlite, 50).await;
 }
 
-#[tokio::test]
-async fn a_forged_checkpoint_signature_is_reported_and_the_guards_refuse_chain_edits() {
-    for backend in Backend::ALL {
-        // Arrange
-        let db = TestDatabase::new(backend).await;
-        let store = sealed_log(&db).await;
-        let key = audit_signer().public_key_bytes();
+async fn a_forged_checkpoint_signature_is_reported_and_the_guards_refuse_chain_edits(
+    backend: Backend,
+) {
+    // Arrange
+    let db = TestDatabase::new(backend).await;
+    let store = sealed_log(&db).await;
+    let key = audit_signer().public_key_bytes();
 
-        // Act
-        let refused = match store.db() {
-            Db::Postgres(s) => sqlx::query("DELETE FROM event_chain")
-                .execute(s)
-                .await
-                .map(drop),
-            Db::Sqlite { write: s, .. } => sqlx::query("DELETE FROM event_chain")
-                .execute(s)
-                .await
-                .map(drop),
-        };
-        let other_key = cms_api::audit::AuditSigner::from_seed([1; 32]).public_key_bytes();
-        let report = verify(&store, &other_key, 1, |_, _| {}).await.unwrap();
-        let fine = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+    // Act
+    let refused = match store.db() {
+        Db::Postgres(s) => sqlx::query("DELETE FROM event_chain")
+            .execute(s)
+            .await
+            .map(drop),
+        Db::Sqlite { write: s, .. } => sqlx::query("DELETE FROM event_chain")
+            .execute(s)
+            .await
+            .map(drop),
+    };
+    let other_key = cms_api::audit::AuditSigner::from_seed([1; 32]).public_key_bytes();
+    let report = verify(&store, &other_key, 1, |_, _| {}).await.unwrap();
+    let fine = verify(&store, &key, 1, |_, _| {}).await.unwrap();
 
-        // Assert
-        assert!(
-            refused.unwrap_err().to_string().contains("append-only"),
-            "{backend}"
-        );
-        assert_eq!(
-            report.damage,
-            Some(Damage::ForgedCheckpoint { position: EVERY }),
-            "{backend}"
-        );
-        assert_eq!(fine.damage, None, "{backend}");
-    }
+    // Assert
+    assert!(
+        refused.unwrap_err().to_string().contains("append-only"),
+        "{backend}"
+    );
+    assert_eq!(
+        report.damage,
+        Some(Damage::ForgedCheckpoint { position: EVERY }),
+        "{backend}"
+    );
+    assert_eq!(fine.damage, None, "{backend}");
 }
 
-#[tokio::test]
-async fn a_checkpoint_is_signed_when_the_interval_passes_and_verify_can_start_later() {
-    for backend in Backend::ALL {
-        // Arrange: a sealed log checkpointed every 20 events, then 3 more events sealed with a zero
-        // interval, so the time rule signs the new head at once.
-        let db = TestDatabase::new(backend).await;
-        let store = sealed_log(&db).await;
-        for i in 0..3 {
-            let append = Append {
-                aggregate_type: "Probe".into(),
-                aggregate_id: format!("late-{i}"),
-                expected_sequence: 0,
-                events: vec![NewEvent {
-                    event_id: Uuid::now_v7(),
-                    event_type: "Probed".into(),
-                    event_version: "1".into(),
-                    payload: json!({ "late": i }),
-                    metadata: json!({}),
-                }],
-                idempotency: None,
-            };
-            store.append(append).await.unwrap();
-        }
-        let policy = CheckpointPolicy {
-            every: 1000,
-            interval: std::time::Duration::ZERO,
+on_both_backends!(a_forged_checkpoint_signature_is_reported_and_the_guards_refuse_chain_edits);
+
+async fn a_checkpoint_is_signed_when_the_interval_passes_and_verify_can_start_later(
+    backend: Backend,
+) {
+    // Arrange: a sealed log checkpointed every 20 events, then 3 more events sealed with a zero
+    // interval, so the time rule signs the new head at once.
+    let db = TestDatabase::new(backend).await;
+    let store = sealed_log(&db).await;
+    for i in 0..3 {
+        let append = Append {
+            aggregate_type: "Probe".into(),
+            aggregate_id: format!("late-{i}"),
+            expected_sequence: 0,
+            events: vec![NewEvent {
+                event_id: Uuid::now_v7(),
+                event_type: "Probed".into(),
+                event_version: "1".into(),
+                payload: json!({ "late": i }),
+                metadata: json!({}),
+            }],
+            idempotency: None,
         };
-        let key = audit_signer().public_key_bytes();
-
-        // Act
-        let sealed = Sealer::new(store.clone(), audit_signer(), policy)
-            .seal_pending()
-            .await
-            .unwrap();
-        let tamperer = Tamperer::start(&store).await;
-        tamperer
-            .exec("UPDATE events SET payload = '{\"forged\": true}' WHERE global_position = 10")
-            .await;
-        let from_start = verify(&store, &key, 1, |_, _| {}).await.unwrap();
-        let from_later = verify(&store, &key, 11, |_, _| {}).await.unwrap();
-        tamperer.restore().await;
-        tamperer.finish().await;
-
-        // Assert
-        let newest = cms_eventstore::audit::last_checkpoint(store.db())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(sealed, EVENTS + 3, "{backend}");
-        assert_eq!(newest.position, EVENTS + 3, "{backend}");
-        assert_eq!(
-            from_start.damage,
-            Some(Damage::EditedRow { position: 10 }),
-            "{backend}"
-        );
-        assert_eq!(
-            from_later.damage, None,
-            "{backend}: damage before --from was reported"
-        );
-        assert_eq!(from_later.checked, EVENTS + 3 - 10, "{backend}");
+        store.append(append).await.unwrap();
     }
+    let policy = CheckpointPolicy {
+        every: 1000,
+        interval: std::time::Duration::ZERO,
+    };
+    let key = audit_signer().public_key_bytes();
+
+    // Act
+    let sealed = Sealer::new(store.clone(), audit_signer(), policy)
+        .seal_pending()
+        .await
+        .unwrap();
+    let tamperer = Tamperer::start(&store).await;
+    tamperer
+        .exec("UPDATE events SET payload = '{\"forged\": true}' WHERE global_position = 10")
+        .await;
+    let from_start = verify(&store, &key, 1, |_, _| {}).await.unwrap();
+    let from_later = verify(&store, &key, 11, |_, _| {}).await.unwrap();
+    tamperer.restore().await;
+    tamperer.finish().await;
+
+    // Assert
+    let newest = cms_eventstore::audit::last_checkpoint(store.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sealed, EVENTS + 3, "{backend}");
+    assert_eq!(newest.position, EVENTS + 3, "{backend}");
+    assert_eq!(
+        from_start.damage,
+        Some(Damage::EditedRow { position: 10 }),
+        "{backend}"
+    );
+    assert_eq!(
+        from_later.damage, None,
+        "{backend}: damage before --from was reported"
+    );
+    assert_eq!(from_later.checked, EVENTS + 3 - 10, "{backend}");
 }
+
+on_both_backends!(a_checkpoint_is_signed_when_the_interval_passes_and_verify_can_start_later);
 
 async fn checkpoint_copies_in_the_object_store_catch_what_the_database_alone_cannot(
     backend: Backend,

@@ -1,9 +1,9 @@
-//! Ending a complaint without (or after) a fix: close and reject (wardens and admins) and withdraw
-//! (the reporter, before work starts), for every actor.
+//! The `closing` family over HTTP: a warden or an admin ends a complaint, closing it at any open
+//! status or rejecting it before work starts, for every actor.
 
 use cms_tests::Backend;
 
-use super::Cmd::{Close, Reject, Withdraw};
+use super::Cmd::{Close, Reject};
 use super::Expect::Done;
 use super::Stage::{
     Assigned, Closed, Filed, InProgress, OnHold, Rejected, Reopened, Resolved, Triaged, Withdrawn,
@@ -64,33 +64,7 @@ async fn wardens_and_admins_reject_a_complaint_before_work_starts(backend: Backe
     .await;
 }
 
-async fn only_the_reporter_withdraws_and_only_before_work_starts(backend: Backend) {
-    run_table(
-        backend,
-        &[
-            (Filed, Reporter, Withdraw, Done("withdrawn")),
-            (Filed, OtherResident, Withdraw, COMPLAINT_NOT_FOUND),
-            (Filed, SkilledStaff, Withdraw, NOT_PERMITTED),
-            (Filed, UnskilledStaff, Withdraw, NOT_PERMITTED),
-            (Filed, Warden, Withdraw, NOT_PERMITTED),
-            (Filed, Admin, Withdraw, NOT_PERMITTED),
-            (Filed, Auditor, Withdraw, NOT_PERMITTED),
-            (Filed, Service, Withdraw, NOT_PERMITTED),
-            (Filed, ForeignWarden, Withdraw, COMPLAINT_NOT_FOUND),
-            (Filed, ForeignStaff, Withdraw, COMPLAINT_NOT_FOUND),
-            (Triaged, Reporter, Withdraw, Done("withdrawn")),
-            (Assigned, Reporter, Withdraw, Done("withdrawn")),
-            (InProgress, Reporter, Withdraw, INVALID_TRANSITION),
-            (OnHold, Reporter, Withdraw, INVALID_TRANSITION),
-            (Resolved, Reporter, Withdraw, INVALID_TRANSITION),
-            (Withdrawn, Reporter, Withdraw, INVALID_TRANSITION),
-        ],
-    )
-    .await;
-}
-
 on_both_backends!(
     wardens_and_admins_close_any_open_complaint,
     wardens_and_admins_reject_a_complaint_before_work_starts,
-    only_the_reporter_withdraws_and_only_before_work_starts,
 );

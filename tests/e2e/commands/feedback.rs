@@ -1,66 +1,17 @@
-//! Comments and the reporter's answer to a resolution (confirm, dispute, rate), for every actor.
+//! The `feedback` family over HTTP: the reporter's answer to a resolution (confirm, dispute, rate),
+//! for every actor.
 
 use cms_tests::Backend;
 use reqwest::StatusCode;
 
-use super::Cmd::{Comment, Confirm, Dispute, InternalComment, Rate};
+use super::Cmd::{Confirm, Dispute, Rate};
 use super::Expect::{Done, Refused};
-use super::Stage::{
-    Closed, Filed, InProgress, OnHold, Rated, Rejected, Reopened, Resolved, Withdrawn,
-};
+use super::Stage::{Closed, InProgress, Rated, Reopened, Resolved, Withdrawn};
 use super::Who::{
     Admin, Auditor, ForeignStaff, ForeignWarden, OtherResident, Reporter, Service, SkilledStaff,
     UnskilledStaff, Warden,
 };
 use super::{run_table, COMPLAINT_NOT_FOUND, INVALID_TRANSITION, NOT_PERMITTED};
-
-async fn the_reporter_and_the_staff_side_comment_but_only_staff_comment_internally(
-    backend: Backend,
-) {
-    run_table(
-        backend,
-        &[
-            (InProgress, Reporter, Comment, Done("in_progress")),
-            (
-                InProgress,
-                Reporter,
-                InternalComment,
-                Refused(StatusCode::FORBIDDEN, "internal_comment_not_allowed"),
-            ),
-            (InProgress, OtherResident, Comment, COMPLAINT_NOT_FOUND),
-            (InProgress, SkilledStaff, Comment, Done("in_progress")),
-            (
-                InProgress,
-                SkilledStaff,
-                InternalComment,
-                Done("in_progress"),
-            ),
-            (
-                InProgress,
-                UnskilledStaff,
-                InternalComment,
-                Done("in_progress"),
-            ),
-            (InProgress, Warden, InternalComment, Done("in_progress")),
-            (InProgress, Admin, Comment, Done("in_progress")),
-            (InProgress, Auditor, Comment, NOT_PERMITTED),
-            (InProgress, Service, Comment, NOT_PERMITTED),
-            (InProgress, ForeignWarden, Comment, COMPLAINT_NOT_FOUND),
-            (
-                InProgress,
-                ForeignStaff,
-                InternalComment,
-                COMPLAINT_NOT_FOUND,
-            ),
-            (Filed, Reporter, Comment, Done("filed")),
-            (OnHold, Warden, Comment, Done("on_hold")),
-            (Closed, Reporter, Comment, Done("closed")),
-            (Rejected, Reporter, Comment, INVALID_TRANSITION),
-            (Withdrawn, Warden, InternalComment, INVALID_TRANSITION),
-        ],
-    )
-    .await;
-}
 
 async fn only_the_reporter_confirms_a_resolution_and_it_closes(backend: Backend) {
     run_table(
@@ -143,7 +94,6 @@ async fn only_the_reporter_rates_a_resolution_and_only_once(backend: Backend) {
 }
 
 on_both_backends!(
-    the_reporter_and_the_staff_side_comment_but_only_staff_comment_internally,
     only_the_reporter_confirms_a_resolution_and_it_closes,
     only_the_reporter_disputes_a_resolution_and_it_reopens,
     only_the_reporter_rates_a_resolution_and_only_once,

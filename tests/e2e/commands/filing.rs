@@ -1,17 +1,22 @@
-//! `POST /v1/complaints` for every actor: residents file for themselves, the service principal files
-//! on a resident's behalf, nobody else files, and nobody files outside their hostels.
+//! The `filing` family over HTTP, for every actor: `POST /v1/complaints` (residents file for
+//! themselves, the service principal files on a resident's behalf, nobody else files, and nobody
+//! files outside their hostels), triage (the staff side of the hostel, until someone is assigned)
+//! and withdraw (the reporter, before work starts).
 
 use cms_tests::Backend;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use super::Cmd::{Triage, Withdraw};
 use super::Expect::{self, Done, Refused};
+use super::Stage::{Assigned, Closed, Filed, InProgress, OnHold, Resolved, Triaged, Withdrawn};
 use super::Who::{
     self, Admin, Auditor, ForeignStaff, ForeignWarden, OtherResident, Reporter, Service,
     SkilledStaff, UnskilledStaff, Warden,
 };
 use super::{
-    check_refused, check_written, spawn_with_two_hostels, HOSTEL_NOT_FOUND, NOT_PERMITTED,
+    check_refused, check_written, run_table, spawn_with_two_hostels, COMPLAINT_NOT_FOUND,
+    HOSTEL_NOT_FOUND, INVALID_TRANSITION, NOT_PERMITTED,
 };
 use crate::support::{file_body, TestApp};
 
@@ -140,8 +145,59 @@ async fn a_resident_cannot_file_in_another_hostel(backend: Backend) {
     assert_eq!(outcome, Ok(()), "on {backend}");
 }
 
+async fn triage_is_for_staff_wardens_and_admins_of_the_hostel(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (Filed, Reporter, Triage, NOT_PERMITTED),
+            (Filed, OtherResident, Triage, COMPLAINT_NOT_FOUND),
+            (Filed, SkilledStaff, Triage, Done("triaged")),
+            (Filed, UnskilledStaff, Triage, Done("triaged")),
+            (Filed, Warden, Triage, Done("triaged")),
+            (Filed, Admin, Triage, Done("triaged")),
+            (Filed, Auditor, Triage, NOT_PERMITTED),
+            (Filed, Service, Triage, NOT_PERMITTED),
+            (Filed, ForeignWarden, Triage, COMPLAINT_NOT_FOUND),
+            (Filed, ForeignStaff, Triage, COMPLAINT_NOT_FOUND),
+            // Re-triage is allowed until someone is assigned.
+            (Triaged, Warden, Triage, Done("triaged")),
+            (Assigned, Warden, Triage, INVALID_TRANSITION),
+            (InProgress, SkilledStaff, Triage, INVALID_TRANSITION),
+            (Closed, Admin, Triage, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
+async fn only_the_reporter_withdraws_and_only_before_work_starts(backend: Backend) {
+    run_table(
+        backend,
+        &[
+            (Filed, Reporter, Withdraw, Done("withdrawn")),
+            (Filed, OtherResident, Withdraw, COMPLAINT_NOT_FOUND),
+            (Filed, SkilledStaff, Withdraw, NOT_PERMITTED),
+            (Filed, UnskilledStaff, Withdraw, NOT_PERMITTED),
+            (Filed, Warden, Withdraw, NOT_PERMITTED),
+            (Filed, Admin, Withdraw, NOT_PERMITTED),
+            (Filed, Auditor, Withdraw, NOT_PERMITTED),
+            (Filed, Service, Withdraw, NOT_PERMITTED),
+            (Filed, ForeignWarden, Withdraw, COMPLAINT_NOT_FOUND),
+            (Filed, ForeignStaff, Withdraw, COMPLAINT_NOT_FOUND),
+            (Triaged, Reporter, Withdraw, Done("withdrawn")),
+            (Assigned, Reporter, Withdraw, Done("withdrawn")),
+            (InProgress, Reporter, Withdraw, INVALID_TRANSITION),
+            (OnHold, Reporter, Withdraw, INVALID_TRANSITION),
+            (Resolved, Reporter, Withdraw, INVALID_TRANSITION),
+            (Withdrawn, Reporter, Withdraw, INVALID_TRANSITION),
+        ],
+    )
+    .await;
+}
+
 on_both_backends!(
     residents_file_for_themselves_and_the_service_files_for_residents,
     a_service_filing_must_name_the_resident_it_files_for,
     a_resident_cannot_file_in_another_hostel,
+    triage_is_for_staff_wardens_and_admins_of_the_hostel,
+    only_the_reporter_withdraws_and_only_before_work_starts,
 );

@@ -1,5 +1,5 @@
-//! The work loop over HTTP: triage, assign, start, hold, resume and resolve, for every actor, plus the
-//! statuses each command is refused in.
+//! The `work` family over HTTP: assign, start, hold, resume and resolve, for every actor, plus the
+//! statuses each command is refused in and the hostel policy on staff assigning themselves.
 
 use cms_domain::actor::Role;
 use cms_tests::Backend;
@@ -19,30 +19,6 @@ use crate::support::file_body;
 
 const LACKS_SKILL: super::Expect =
     Refused(StatusCode::UNPROCESSABLE_ENTITY, "assignee_lacks_skill");
-
-async fn triage_is_for_staff_wardens_and_admins_of_the_hostel(backend: Backend) {
-    run_table(
-        backend,
-        &[
-            (Filed, Reporter, Triage, NOT_PERMITTED),
-            (Filed, OtherResident, Triage, COMPLAINT_NOT_FOUND),
-            (Filed, SkilledStaff, Triage, Done("triaged")),
-            (Filed, UnskilledStaff, Triage, Done("triaged")),
-            (Filed, Warden, Triage, Done("triaged")),
-            (Filed, Admin, Triage, Done("triaged")),
-            (Filed, Auditor, Triage, NOT_PERMITTED),
-            (Filed, Service, Triage, NOT_PERMITTED),
-            (Filed, ForeignWarden, Triage, COMPLAINT_NOT_FOUND),
-            (Filed, ForeignStaff, Triage, COMPLAINT_NOT_FOUND),
-            // Re-triage is allowed until someone is assigned.
-            (Triaged, Warden, Triage, Done("triaged")),
-            (Assigned, Warden, Triage, INVALID_TRANSITION),
-            (InProgress, SkilledStaff, Triage, INVALID_TRANSITION),
-            (Closed, Admin, Triage, INVALID_TRANSITION),
-        ],
-    )
-    .await;
-}
 
 async fn assignment_is_for_wardens_and_admins_and_skilled_staff_taking_it_themselves(
     backend: Backend,
@@ -238,7 +214,6 @@ async fn staff_cannot_assign_themselves_where_the_hostel_forbids_it(backend: Bac
 
 on_both_backends!(
     staff_cannot_assign_themselves_where_the_hostel_forbids_it,
-    triage_is_for_staff_wardens_and_admins_of_the_hostel,
     assignment_is_for_wardens_and_admins_and_skilled_staff_taking_it_themselves,
     only_the_assignee_starts_work,
     the_assignee_or_a_manager_puts_work_on_hold,

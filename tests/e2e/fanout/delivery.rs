@@ -14,37 +14,36 @@ use serde_json::json;
 use super::{comment, eventually, file_in, options, Ended, Ws};
 use crate::support::{TestApp, HOSTEL};
 
-#[tokio::test]
-async fn a_command_reaches_a_websocket_client_over_the_in_process_bus() {
-    for backend in Backend::ALL {
-        // Arrange
-        let db = Arc::new(TestDatabase::new(backend).await);
-        let app = TestApp::spawn_on(db, Some(options(None))).await;
-        app.seed_hostel().await;
-        let mut ws = Ws::open(&app, &app.admin(), "").await;
-        let (backlog, _) = ws.until_live().await;
-        assert!(
-            backlog.is_empty(),
-            "{backend}: a fresh socket replays nothing"
-        );
+async fn a_command_reaches_a_websocket_client_over_the_in_process_bus(backend: Backend) {
+    // Arrange
+    let db = Arc::new(TestDatabase::new(backend).await);
+    let app = TestApp::spawn_on(db, Some(options(None))).await;
+    app.seed_hostel().await;
+    let mut ws = Ws::open(&app, &app.admin(), "").await;
+    let (backlog, _) = ws.until_live().await;
+    assert!(
+        backlog.is_empty(),
+        "{backend}: a fresh socket replays nothing"
+    );
 
-        // Act
-        let id = file_in(&app, HOSTEL, "res-asha").await;
-        let head = app.head().await;
+    // Act
+    let id = file_in(&app, HOSTEL, "res-asha").await;
+    let head = app.head().await;
 
-        // Assert
-        let events = ws.events_through(head, Duration::from_secs(10)).await;
-        let last = events
-            .last()
-            .unwrap_or_else(|| panic!("{backend}: nothing arrived"));
-        assert_eq!(last["position"], head, "{backend}");
-        assert_eq!(last["type"], "ComplaintFiled", "{backend}");
-        assert_eq!(last["complaint_id"], id.as_str(), "{backend}");
-        assert_eq!(last["hostel"], HOSTEL, "{backend}");
-        assert_eq!(last["data"]["ComplaintFiled"]["room"], "B204", "{backend}");
-        assert!(last["at"].is_string(), "{backend}");
-    }
+    // Assert
+    let events = ws.events_through(head, Duration::from_secs(10)).await;
+    let last = events
+        .last()
+        .unwrap_or_else(|| panic!("{backend}: nothing arrived"));
+    assert_eq!(last["position"], head, "{backend}");
+    assert_eq!(last["type"], "ComplaintFiled", "{backend}");
+    assert_eq!(last["complaint_id"], id.as_str(), "{backend}");
+    assert_eq!(last["hostel"], HOSTEL, "{backend}");
+    assert_eq!(last["data"]["ComplaintFiled"]["room"], "B204", "{backend}");
+    assert!(last["at"].is_string(), "{backend}");
 }
+
+on_both_backends!(a_command_reaches_a_websocket_client_over_the_in_process_bus);
 
 #[tokio::test]
 async fn a_command_reaches_a_websocket_client_over_jetstream_where_sequence_equals_position() {

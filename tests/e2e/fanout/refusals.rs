@@ -235,77 +235,78 @@ async fn refused_for_the_limit(app: &TestApp, token: &str) {
     }
 }
 
-#[tokio::test]
-async fn the_sockets_per_user_limit_holds_across_instances_and_forgets_a_dead_one() {
-    for backend in Backend::ALL {
-        // Arrange: two instances on one database, two sockets per user, sessions expiring after 2 s
-        // without a heartbeat.
-        let db = Arc::new(TestDatabase::new(backend).await);
-        let mut opts = options(None);
-        opts.gateway.max_sockets_per_user = 2;
-        opts.gateway.session_ttl = Duration::from_secs(2);
-        let a = TestApp::spawn_on(db.clone(), Some(opts.clone())).await;
-        a.seed_hostel().await;
-        let b = TestApp::spawn_on(db.clone(), Some(opts)).await;
-        let token = staff(&a);
+async fn the_sockets_per_user_limit_holds_across_instances_and_forgets_a_dead_one(
+    backend: Backend,
+) {
+    // Arrange: two instances on one database, two sockets per user, sessions expiring after 2 s
+    // without a heartbeat.
+    let db = Arc::new(TestDatabase::new(backend).await);
+    let mut opts = options(None);
+    opts.gateway.max_sockets_per_user = 2;
+    opts.gateway.session_ttl = Duration::from_secs(2);
+    let a = TestApp::spawn_on(db.clone(), Some(opts.clone())).await;
+    a.seed_hostel().await;
+    let b = TestApp::spawn_on(db.clone(), Some(opts)).await;
+    let token = staff(&a);
 
-        // Act + Assert: one socket on each instance; a third is refused on both, although each
-        // instance alone has only one.
-        let mut one = Ws::open(&a, &token, "").await;
-        let mut two = Ws::open(&b, &token, "").await;
-        one.until_live().await;
-        two.until_live().await;
-        refused_for_the_limit(&a, &token).await;
-        refused_for_the_limit(&b, &token).await;
-        // The user's key in the sessions table, read while their sockets are open.
-        let key: String = match a.store.db() {
-            Db::Postgres(s) => sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
+    // Act + Assert: one socket on each instance; a third is refused on both, although each
+    // instance alone has only one.
+    let mut one = Ws::open(&a, &token, "").await;
+    let mut two = Ws::open(&b, &token, "").await;
+    one.until_live().await;
+    two.until_live().await;
+    refused_for_the_limit(&a, &token).await;
+    refused_for_the_limit(&b, &token).await;
+    // The user's key in the sessions table, read while their sockets are open.
+    let key: String = match a.store.db() {
+        Db::Postgres(s) => sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
+            .fetch_one(s)
+            .await
+            .unwrap(),
+        Db::Sqlite { write: s, .. } => {
+            sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
                 .fetch_one(s)
                 .await
-                .unwrap(),
-            Db::Sqlite { write: s, .. } => {
-                sqlx::query_scalar("SELECT user_key FROM ws_sessions LIMIT 1")
-                    .fetch_one(s)
+                .unwrap()
+        }
+    };
+
+    // ... closing the one on `a` frees a slot on `b`.
+    one.close().await;
+    let three = eventually_open(&b, &token).await;
+    refused_for_the_limit(&a, &token).await;
+    two.close().await;
+    three.close().await;
+
+    // ... and an instance that died (its two rows never extended) stops counting after the TTL.
+    let expires_at = chrono::Utc::now().timestamp_millis() + 1_500;
+    for n in 0..2 {
+        let insert = "INSERT INTO ws_sessions (session_id, user_key, instance_id, expires_at) \
+                      VALUES ($1, $2, 'dead-instance', $3)";
+        match a.store.db() {
+            Db::Postgres(s) => {
+                sqlx::query(insert)
+                    .bind(format!("dead-{n}"))
+                    .bind(&key)
+                    .bind(expires_at)
+                    .execute(s)
                     .await
-                    .unwrap()
+                    .unwrap();
             }
-        };
-
-        // ... closing the one on `a` frees a slot on `b`.
-        one.close().await;
-        let three = eventually_open(&b, &token).await;
-        refused_for_the_limit(&a, &token).await;
-        two.close().await;
-        three.close().await;
-
-        // ... and an instance that died (its two rows never extended) stops counting after the TTL.
-        let expires_at = chrono::Utc::now().timestamp_millis() + 1_500;
-        for n in 0..2 {
-            let insert = "INSERT INTO ws_sessions (session_id, user_key, instance_id, expires_at) \
-                          VALUES ($1, $2, 'dead-instance', $3)";
-            match a.store.db() {
-                Db::Postgres(s) => {
-                    sqlx::query(insert)
-                        .bind(format!("dead-{n}"))
-                        .bind(&key)
-                        .bind(expires_at)
-                        .execute(s)
-                        .await
-                        .unwrap();
-                }
-                Db::Sqlite { write: s, .. } => {
-                    sqlx::query(insert)
-                        .bind(format!("dead-{n}"))
-                        .bind(&key)
-                        .bind(expires_at)
-                        .execute(s)
-                        .await
-                        .unwrap();
-                }
+            Db::Sqlite { write: s, .. } => {
+                sqlx::query(insert)
+                    .bind(format!("dead-{n}"))
+                    .bind(&key)
+                    .bind(expires_at)
+                    .execute(s)
+                    .await
+                    .unwrap();
             }
         }
-        refused_for_the_limit(&a, &token).await;
-        let revived = eventually_open(&a, &token).await;
-        revived.close().await;
     }
+    refused_for_the_limit(&a, &token).await;
+    let revived = eventually_open(&a, &token).await;
+    revived.close().await;
 }
+
+on_both_backends!(the_sockets_per_user_limit_holds_across_instances_and_forgets_a_dead_one);

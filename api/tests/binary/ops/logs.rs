@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{send, Server};
+use super::http::send;
+use super::server::Server;
 
 const PLANTED_SECRET: &str = "planted-jwt-secret-0123456789-abcdefghij";
 const PLANTED_TITLE: &str = "Planted title 7f3a";

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{read_reply, request_head, Server};
+use super::http::{read_reply, request_head};
+use super::server::Server;
 
 /// Opens a request to file a complaint and sends all but the last bytes of its body, then waits
 /// until the server counts it in flight (its handler is waiting for the rest of the body).

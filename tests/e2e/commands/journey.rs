@@ -1,5 +1,6 @@
-//! One complaint's whole life over HTTP, through a hold and a disputed first fix, with the status and
-//! the consistency token of every step.
+//! A journey, not a family: one complaint's whole life over HTTP, filed, triaged, assigned, held
+//! and resumed, resolved, disputed, fixed again, confirmed, rated and commented on, with the status and
+//! the consistency token of every step and the events in the log at the end.
 
 use cms_tests::Backend;
 use reqwest::StatusCode;

@@ -4,13 +4,8 @@
 //! PostgreSQL is `CMS_TEST_DATABASE_URL` (default 127.0.0.1:5432) and the server binary
 //! `CMS_TEST_NATS_SERVER` (default `nats-server` on PATH), as scripts/test.sh provides them.
 
-#![allow(clippy::unwrap_used)]
-
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -18,29 +13,14 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
 
+use crate::support::{cms_quiet, free_port, stdout_lines, terminate, url_in, Killed};
+
 const SECRET: &str = "fan-out-binary-test-secret-of-32-bytes!";
 
-/// Kills a child process when the test ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// `cms` with a clean environment, quiet logs and the test's HS256 key.
 fn cms(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cms"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("CMS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("CMS_DATA_DIR", data_dir)
-        .env("CMS_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn");
+    let mut command = cms_quiet(data_dir);
+    command.env("CMS_JWT_SECRET", SECRET);
     command
 }
 
@@ -49,11 +29,7 @@ fn nats_server(store: &Path) -> (Killed, String) {
         .ok()
         .filter(|b| !b.trim().is_empty())
         .unwrap_or_else(|| "nats-server".into());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Killed(
         Command::new(&binary)
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
@@ -130,36 +106,16 @@ fn serve(data_dir: &Path, database: &str, nats: &str) -> (Killed, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stdout_lines(&mut child);
     let first = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("cms serve printed no banner");
     assert!(first.contains("nats bus, relay"), "{first}");
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    (Killed(child), base)
+    (Killed(child), url_in(&first))
 }
 
 fn token(data_dir: &Path, role: &str, sub: &str, hostel: &str) -> String {
-    let output = cms(data_dir)
-        .args(["token", "--role", role, "--sub", sub, "--hostel", hostel])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    crate::support::token(cms(data_dir), role, sub, hostel)
 }
 
 async fn post(base: &str, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
@@ -255,12 +211,7 @@ async fn two_cms_serve_processes_deliver_a_command_to_a_websocket_on_the_other_e
     let _ = base_a;
 
     // B gets SIGTERM: its socket is closed with 1001 (going away) and B exits 0 well within the grace.
-    let pid = b.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    terminate(b.0.id());
     let close = loop {
         let message = tokio::time::timeout(Duration::from_secs(20), ws.next())
             .await

@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::json;
 
-use crate::support::{promtool, send, Server};
+use super::http::send;
+use super::promtool;
+use super::server::Server;
 
 /// One sample line: name, labels, value.
 #[derive(Debug, Clone)]
