@@ -22,4 +22,5 @@ pub mod projections;
 pub mod reads;
 pub mod routes;
 pub mod secret;
+pub mod startup;
 pub mod state;

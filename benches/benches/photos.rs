@@ -16,13 +16,12 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cms_api::app::{self, Limits};
+use cms_api::app::Limits;
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
-use cms_api::commands::executor::Executor;
 use cms_api::objects::LocalFolder;
 use cms_api::photos::render;
-use cms_api::state::AppState;
+use cms_api::startup::{Parts, Service};
 use cms_domain::actor::Role;
 use cms_eventstore::store::EventStore;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -70,22 +69,24 @@ async fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cms.db").display());
     let store = EventStore::connect(&url, 5).await.unwrap();
-    store.migrate().await.unwrap();
-    let reads = Arc::new(cms_api::reads::Reads::primary_only(store.db().clone()));
-    let state = AppState {
-        executor: Arc::new(Executor::new(store)),
-        verifier: Arc::new(JwtVerifier::new(
+    // The composition root `cms serve` uses, with the benchmark's own parts.
+    let service = Service::start(Parts {
+        reads: cms_api::reads::Reads::primary_only(store.db().clone()),
+        store,
+        verifier: JwtVerifier::new(
             VerifyingKeys::hs256(SECRET.to_vec()).unwrap(),
             "cms",
             "cms-api",
             Duration::from_secs(5),
-        )),
-        audit_signer: Some(Arc::new(AuditSigner::from_seed([7; 32]))),
+        ),
+        audit_signer: Some(AuditSigner::from_seed([7; 32])),
         objects: Arc::new(LocalFolder::new(dir.path().join("objects"))),
-        reads,
         fanout: None,
-    };
-    let router = app::router(state, Limits::default());
+        limits: Limits::default(),
+    })
+    .await
+    .unwrap();
+    let router = service.router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

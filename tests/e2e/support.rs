@@ -4,13 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cms_api::app::{self, Limits};
+use cms_api::app::Limits;
 use cms_api::audit::AuditSigner;
 use cms_api::auth::{JwtVerifier, TokenMinter, TokenSpec, VerifyingKeys};
-use cms_api::commands::executor::Executor;
 use cms_api::objects::{LocalFolder, ObjectStore};
 use cms_api::reads::Reads;
-use cms_api::state::AppState;
+use cms_api::startup::{self, Service};
 use cms_domain::actor::Role;
 use cms_eventstore::store::EventStore;
 use cms_tests::{Backend, TestDatabase};
@@ -174,35 +173,30 @@ impl TestApp {
     }
 
     async fn start(backend: Backend, store: EventStore, parts: Parts) -> Self {
-        store.migrate().await.unwrap();
-        let reads = Arc::new(parts.reads);
         let verifier = JwtVerifier::new(
             VerifyingKeys::hs256(SECRET.to_vec()).unwrap(),
             ISSUER,
             AUDIENCE,
             Duration::from_secs(5),
         );
-        let fanout = match parts.fanout {
-            Some(options) => Some(
-                cms_api::fanout::Fanout::start(&store, options)
-                    .await
-                    .unwrap(),
-            ),
-            None => None,
-        };
-        let state = AppState {
-            executor: Arc::new(Executor::new(store.clone())),
-            verifier: Arc::new(verifier),
-            audit_signer: Some(Arc::new(audit_signer())),
-            reads: reads.clone(),
+        // The same wiring as `cms serve`, with the test's own parts.
+        let service = Service::start(startup::Parts {
+            store: store.clone(),
+            verifier,
+            audit_signer: Some(audit_signer()),
+            reads: parts.reads,
             objects: parts.objects.clone(),
-            fanout: fanout.as_ref().map(|f| f.gateway.clone()),
-        };
-        let limits = Limits {
-            body_bytes: BODY_LIMIT,
-            ..Limits::default()
-        };
-        let router = app::router(state, limits);
+            fanout: parts.fanout,
+            limits: Limits {
+                body_bytes: BODY_LIMIT,
+                ..Limits::default()
+            },
+        })
+        .await
+        .unwrap();
+        let router = service.router();
+        let reads = service.state.reads.clone();
+        let fanout = service.fanout;
         // Fan-out apps get a small, fixed socket send buffer (accepted sockets inherit it), so a
         // WebSocket client that stops reading fills it after a few events instead of megabytes.
         let socket = tokio::net::TcpSocket::new_v4().unwrap();

@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::shared::open_store;
 use crate::audit::{self, Sealer};
 use crate::config::Settings;
+use crate::startup::open_store;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {

@@ -3,10 +3,10 @@
 
 use anyhow::Context;
 
-use super::shared::open_store;
 use crate::admin::{self, HostelAdmin};
 use crate::commands::executor::Executor;
 use crate::config::Settings;
+use crate::startup::open_store;
 
 /// Migrates the database, then runs the administration command.
 pub(super) async fn run(settings: &Settings, command: HostelAdmin) -> anyhow::Result<()> {

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 
-use super::shared::open_store;
 use crate::config::Settings;
+use crate::startup::open_store;
 
 /// Migrates the configured database.
 pub(super) async fn run(settings: &Settings) -> anyhow::Result<()> {

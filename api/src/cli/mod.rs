@@ -19,11 +19,8 @@ mod photos;
 mod projections;
 mod relay;
 mod serve;
-mod shared;
 mod token;
 mod worker;
-
-pub use shared::open_store;
 
 use audit::AuditCommand;
 use photos::PhotosCommand;

@@ -6,9 +6,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::shared::{open_objects, open_store};
 use crate::commands::executor::Executor;
 use crate::config::Settings;
+use crate::startup::{open_objects, open_store};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PhotosCommand {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::shared::{open_store, shutdown_signal};
 use crate::config::Settings;
 use crate::projections::ProjectionsCommand;
 use crate::reads::Reads;
+use crate::startup::{open_store, shutdown_signal};
 
 /// Migrates the database, then runs the `projections` command.
 pub(super) async fn run(settings: &Settings, command: ProjectionsCommand) -> anyhow::Result<()> {
@@ -36,7 +36,7 @@ pub(super) async fn run_projector(settings: &Settings) -> anyhow::Result<()> {
             .with_context(|| format!("binding the metrics listener {addr}"))?;
         println!("  metrics:    http://{}/metrics", server.local_addr()?);
         let reads = Arc::new(Reads::primary_only(db.clone()));
-        tokio::spawn(crate::metrics::sampler::run(store.clone(), reads));
+        tokio::spawn(crate::startup::sampler::run(store.clone(), reads));
         tokio::spawn(server.serve(std::future::pending()));
     }
     shutdown_signal().await;

@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 
-use super::shared::{open_store, shutdown_signal};
 use crate::config::Settings;
+use crate::startup::{open_store, shutdown_signal};
 
 /// Runs the relay; refuses to start without `CMS_NATS_URL`.
 pub(super) async fn run(settings: &Settings) -> anyhow::Result<()> {

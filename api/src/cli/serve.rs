@@ -1,22 +1,17 @@
-//! `cms serve` (the default command): the HTTP API with everything it runs beside it (projectors,
-//! audit sealer, real-time fan-out, thumbnail worker, metrics listener), and its graceful shutdown.
+//! `cms serve` (the default command): the service the composition root ([`crate::startup`]) puts
+//! together from the settings, with everything it runs beside the API (projectors, audit sealer,
+//! real-time fan-out, thumbnail worker, metrics listener), and its graceful shutdown.
 
 use std::future::IntoFuture;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use cms_projections::runner::RunnerConfig;
 
-use super::shared::{open_objects, open_store, shutdown_signal};
-use super::worker::spawn_thumbnail_worker;
-use crate::app::{self, Limits};
-use crate::audit::Sealer;
-use crate::commands::executor::Executor;
-use crate::config::{DatabaseTarget, Settings};
+use crate::config::Settings;
 use crate::demo;
-use crate::reads::Reads;
-use crate::state::AppState;
+use crate::startup::{shutdown_signal, Parts, Service};
 
 #[derive(Debug, Default, Args)]
 pub(super) struct ServeArgs {
@@ -29,15 +24,6 @@ pub(super) struct ServeArgs {
 /// `CMS_SERVE_THUMBNAILS=false`) the thumbnail worker, then serves HTTP until SIGTERM and shuts
 /// down in order within `CMS_SHUTDOWN_TIMEOUT_SECS`.
 pub(super) async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
-    store.migrate().await.context("migrating the database")?;
-    let executor = Arc::new(Executor::new(store));
-    if args.demo {
-        demo::seed(&executor)
-            .await
-            .context("seeding the demo data")?;
-    }
-    let verifier = Arc::new(settings.jwt.verifier(&settings.data_dir)?);
     // Installed before anything records, so the first requests and commands are counted.
     let metrics_server = match settings.telemetry.metrics_addr {
         Some(addr) => {
@@ -50,68 +36,34 @@ pub(super) async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<
         }
         None => None,
     };
-    let read_db = executor.store().db().clone();
+    let service = Service::start(Parts::from_settings(settings).await?).await?;
+    if args.demo {
+        demo::seed(service.executor())
+            .await
+            .context("seeding the demo data")?;
+    }
     // Stopped after their current batch once the server has drained (or aborted if dropped early).
-    let projectors = cms_projections::runner::spawn(
-        &read_db,
-        cms_projections::runner::RunnerConfig::for_db(&read_db),
-    );
-    let signer = settings.audit.signer(&settings.data_dir)?;
-    let objects = open_objects(settings).await?;
-    let sealer = Sealer::new(
-        executor.store().clone(),
-        signer.clone(),
-        settings.audit.checkpoint_policy(),
-    )
-    .with_objects(objects.clone());
-    tokio::spawn(sealer.run(Duration::from_millis(500)));
-    let reads = match settings.database.target(&settings.data_dir)? {
-        DatabaseTarget::Postgres {
-            read_urls,
-            max_connections,
-            ..
-        } => Reads::with_replicas(read_db.clone(), &read_urls, max_connections)
-            .context("configuring the read replicas")?,
-        DatabaseTarget::Sqlite { .. } => Reads::primary_only(read_db.clone()),
-    };
-    let fanout = crate::fanout::Fanout::start(
-        executor.store(),
-        crate::fanout::FanoutOptions {
-            nats: settings.nats.config(),
-            relay: settings.nats.relay_in_serve,
-            relay_config: crate::fanout::RelayConfig::default(),
-            gateway: settings.ws.gateway_config(),
-        },
-    )
-    .await
-    .context("starting the real-time fan-out")?;
-    let gateway = fanout.gateway.clone();
+    let projectors =
+        service.spawn_projectors(RunnerConfig::for_db(service.executor().store().db()));
+    service.spawn_sealer(settings.audit.checkpoint_policy());
     // Aborted when the server has shut down.
     let thumbnails = if settings.photos.serve_thumbnails {
-        Some(spawn_thumbnail_worker(settings, &executor, &objects, Some(&fanout.bus)).await?)
+        Some(service.spawn_thumbnails(settings).await?)
     } else {
         None
     };
-    let state = AppState {
-        executor,
-        verifier,
-        audit_signer: Some(Arc::new(signer)),
-        reads: Arc::new(reads),
-        objects,
-        fanout: Some(gateway),
-    };
-    let limits = Limits {
-        body_bytes: settings.http.body_limit_bytes,
-        ..Limits::default()
-    };
-    let router = app::router(state.clone(), limits);
+    let router = service.router();
     let listener = tokio::net::TcpListener::bind(settings.http.http_addr)
         .await
         .with_context(|| format!("binding {}", settings.http.http_addr))?;
     let address = listener.local_addr()?;
+    let fanout = service
+        .fanout
+        .as_ref()
+        .context("cms serve always runs the fan-out")?;
     println!(
         "CMS listening on http://{address} ({} event store, {} bus{})",
-        state.executor.store().backend(),
+        service.executor().store().backend(),
         fanout.bus.kind(),
         if fanout.relay.is_some() {
             ", relay"
@@ -125,10 +77,7 @@ pub(super) async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<
     let mut sampler = None;
     if let Some(server) = metrics_server {
         println!("  metrics:    http://{}/metrics", server.local_addr()?);
-        sampler = Some(tokio::spawn(crate::metrics::sampler::run(
-            state.executor.store().clone(),
-            state.reads.clone(),
-        )));
+        sampler = Some(service.spawn_sampler());
         tokio::spawn(async move {
             let stop = async {
                 let _ = metrics_stopping.await;
@@ -159,7 +108,7 @@ pub(super) async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<
     }
     let grace = settings.http.shutdown_timeout();
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
-    let closing_sockets = state.fanout.clone();
+    let closing_sockets = service.state.fanout.clone();
     let signal = async move {
         shutdown_signal().await;
         let _ = signalled.send(true);
@@ -192,7 +141,7 @@ pub(super) async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<
         .saturating_sub(started_stopping.elapsed())
         .max(Duration::from_secs(1));
     // The relay and the hub stop once requests have drained, before the projectors.
-    drop(fanout);
+    drop(service);
     if projectors.shutdown(left).await {
         tracing::info!("projectors stopped after their current batch");
     }

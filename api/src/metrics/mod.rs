@@ -1,6 +1,7 @@
 //! Prometheus metrics: the recorder behind the `metrics` facade, the `/metrics` listener on its own
-//! address (`CMS_METRICS_ADDR`), the HTTP middleware, the sampler of gauges that are read rather than
-//! counted (pools, projections, log head, replica lag) and the process metrics read from `/proc`.
+//! address (`CMS_METRICS_ADDR`), the HTTP middleware and the process metrics read from `/proc`. The
+//! gauges that are read rather than counted (pools, projections, log head, replica lag) are sampled
+//! by `crate::startup::sampler`, which sees the service's parts.
 //!
 //! Every name is declared once in [`names`]; labels come from enums or compiled-in static names only.
 //! The exporter is built without its HTTP listener feature: we render with its handle and serve the
@@ -9,7 +10,6 @@
 pub mod http;
 pub mod names;
 mod process;
-pub mod sampler;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;

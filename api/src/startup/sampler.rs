@@ -9,7 +9,7 @@ use cms_eventstore::pool::{MeteredPool, PoolRole, PoolStats};
 use cms_eventstore::Db;
 use cms_projections::checkpoint::{self, State};
 
-use super::names::{
+use crate::metrics::names::{
     ConnectionState, DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_POOL_WAITING, LOG_HEAD,
     PROJECTION_LAG, PROJECTION_POSITION, PROJECTION_STATE, REPLICA_LAG_EVENTS,
 };

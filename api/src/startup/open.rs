@@ -1,5 +1,5 @@
-//! What several subcommands share: opening the configured event store and object store, and waiting
-//! for SIGTERM or Ctrl-C.
+//! Opening the configured event store and object store, and waiting for SIGTERM or Ctrl-C: what
+//! `cms serve` and the other subcommands share.
 
 use std::sync::Arc;
 
@@ -40,7 +40,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
 }
 
 /// The configured object store; an S3 bucket is checked (it must exist and accept the credentials).
-pub(super) async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
+pub async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
     if let Some(config) = settings.s3.config()? {
         let store = S3Store::new(&config);
         store.check_bucket().await.with_context(|| {
@@ -55,7 +55,7 @@ pub(super) async fn open_objects(settings: &Settings) -> anyhow::Result<Arc<dyn 
 }
 
 /// Resolves on SIGTERM or Ctrl-C, once the shutdown is logged.
-pub(super) async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
