@@ -9,8 +9,7 @@ use sha2::{Digest, Sha256};
 use super::jcs;
 use cms_eventstore::store::RecordedEvent;
 
-/// A SHA-256 chain hash.
-pub use cms_eventstore::audit::ChainHash;
+use cms_eventstore::audit::ChainHash;
 
 /// The hash before position 1.
 pub const GENESIS: ChainHash = [0; 32];

@@ -5,9 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::ChainHash;
 use crate::objects::{ObjectError, ObjectStore, Put};
-use cms_eventstore::audit::Checkpoint;
+use cms_eventstore::audit::{ChainHash, Checkpoint};
 
 /// The folder of checkpoint copies.
 pub const PREFIX: &str = "audit/checkpoints/";

@@ -11,7 +11,6 @@ pub mod reads;
 pub mod sealer;
 pub mod verify;
 
-pub use cms_eventstore::audit::Checkpoint;
 pub use export::export;
 pub use keys::{AuditSigner, AUDIT_KEY_FILE};
 pub use sealer::{CheckpointPolicy, SealError, Sealer};

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::chain::{self, canonical_time, ChainHash, GENESIS};
+use super::chain::{self, canonical_time, GENESIS};
 use super::copies;
 use super::keys::AuditSigner;
 use crate::objects::{ObjectError, ObjectStore};
-use cms_eventstore::audit::{self as audit_store, Checkpoint};
+use cms_eventstore::audit::{self as audit_store, ChainHash, Checkpoint};
 use cms_eventstore::store::{EventStore, StoreError};
 
 /// Events read and sealed per transaction.

@@ -20,11 +20,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::chain::{self, checkpoint_message, ChainHash, GENESIS};
+use super::chain::{self, checkpoint_message, GENESIS};
 use super::copies::{self, Copy};
 use super::keys::signature_valid;
 use crate::objects::{ObjectError, ObjectStore};
-use cms_eventstore::audit::{self as audit_store, Checkpoint};
+use cms_eventstore::audit::{self as audit_store, ChainHash, Checkpoint};
 use cms_eventstore::store::{EventStore, RecordedEvent, StoreError};
 
 const PAGE: i64 = 2000;

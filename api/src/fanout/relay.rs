@@ -22,7 +22,7 @@ use super::bus::{Bus, BusError};
 use super::resolver::Resolver;
 use cms_eventstore::store::{EventStore, StoreError};
 
-pub use crate::metrics::names::{RELAY_LAG, RELAY_LEADER, RELAY_POSITION, RELAY_PUBLISH_ERRORS};
+use crate::metrics::names::{RELAY_LAG, RELAY_LEADER, RELAY_POSITION, RELAY_PUBLISH_ERRORS};
 
 /// The advisory-lock key of the relay ("cms-rly" in ASCII).
 const LEADER_LOCK_KEY: i64 = 0x0063_6d73_2d72_6c79;

@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-pub use names::*;
+use names::*;
 
 /// Histogram buckets in seconds: 1 ms to 10 s, fine enough around 2 s (the P95 alert) to resolve
 /// p50, p95 and p99 of requests, commands and appends.

@@ -4,7 +4,8 @@
 //! truncated tails whose database checkpoints were deleted too (only the object store's copies
 //! catch those). Every one must be reported at its first bad position with its kind.
 
-use cms_api::audit::chain::{link, ChainHash, GENESIS};
+use cms_api::audit::chain::{link, GENESIS};
+use cms_eventstore::audit::ChainHash;
 use cms_eventstore::Db;
 use std::sync::Arc;
 

@@ -22,7 +22,7 @@ use super::hub::Hub;
 use super::resolver::Resolver;
 use cms_eventstore::store::{EventStore, StoreError};
 
-pub use crate::metrics::names::{
+use crate::metrics::names::{
     WS_CONNECTIONS_OPEN as WS_SOCKETS, WS_SLOW_CLIENT_DISCONNECTS as WS_SLOW_CLOSED,
 };
 
