@@ -176,17 +176,6 @@ impl Ws {
         events
     }
 
-    /// Every event that arrives until `quiet` passes without one.
-    pub async fn drain(&mut self, quiet: Duration) -> Vec<Value> {
-        let mut events = Vec::new();
-        while let Ok(message) = self.next(quiet).await {
-            if message["type"] != "live" {
-                events.push(message);
-            }
-        }
-        events
-    }
-
     /// Sends a JSON text message.
     pub async fn send(&mut self, value: Value) {
         self.stream
