@@ -196,8 +196,8 @@ pub struct NewRead<'a> {
     pub span: Option<&'a str>,
 }
 
-/// One recorded read.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// One recorded read, as `GET /v1/audit/reads` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct Read {
     /// Its id, in recording order.
     pub id: i64,
@@ -211,7 +211,7 @@ pub struct Read {
     pub route: String,
     /// The complaint read, when the route names one.
     pub target: Option<String>,
-    /// The moment or range read.
+    /// The moment or range read (`as_of=..`, `from=..,to=..`, `after=..,limit=..`).
     pub span: Option<String>,
 }
 

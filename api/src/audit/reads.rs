@@ -3,11 +3,10 @@
 //! `audit_reads` (who, what, when) before it is answered. Reads are not domain events, so they stay
 //! out of the event log; admins list them at `GET /v1/audit/reads`.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
-use serde::Serialize;
 
-use cms_eventstore::audit;
+use cms_eventstore::audit::{self, Read};
 use cms_eventstore::store::{EventStore, StoreError};
 
 /// The routes whose auditor reads are recorded.
@@ -31,20 +30,6 @@ impl Route {
             Route::Checkpoints => "/v1/audit/checkpoints",
         }
     }
-}
-
-/// One recorded read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Read {
-    pub id: i64,
-    pub read_at: DateTime<Utc>,
-    pub user_id: String,
-    pub role: String,
-    pub route: String,
-    /// The complaint read, when the route names one.
-    pub target: Option<String>,
-    /// The moment or range read (`as_of=..`, `from=..,to=..`, `after=..,limit=..`).
-    pub span: Option<String>,
 }
 
 /// Records the read when `actor` is an auditor; anyone else's reads are not recorded.
@@ -82,17 +67,5 @@ pub async fn record_if_auditor(
 /// # Errors
 /// Storage failures.
 pub async fn list(store: &EventStore, after: i64, limit: i64) -> Result<Vec<Read>, StoreError> {
-    Ok(audit::reads(store.db(), after, limit)
-        .await?
-        .into_iter()
-        .map(|r| Read {
-            id: r.id,
-            read_at: r.read_at,
-            user_id: r.user_id,
-            role: r.role,
-            route: r.route,
-            target: r.target,
-            span: r.span,
-        })
-        .collect())
+    audit::reads(store.db(), after, limit).await
 }
