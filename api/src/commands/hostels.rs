@@ -58,7 +58,8 @@ pub async fn execute(
     Ok(outcome)
 }
 
-/// Runs `command`, sent over HTTP as `request`, on `hostel`.
+/// Runs `command`, sent over HTTP as `request`, on `hostel`; answers 201 for a registration, 200
+/// otherwise.
 ///
 /// # Errors
 /// As [`execute`].
@@ -68,9 +69,17 @@ pub(crate) async fn run(
     actor: &Actor,
     hostel: &HostelId,
     request: &impl Serialize,
-    status_code: u16,
     command: HostelCommand,
 ) -> Result<Outcome, ApiError> {
+    // Registering creates the hostel; every other command changes it.
+    let status_code = match command {
+        HostelCommand::RegisterHostel { .. } => 201,
+        HostelCommand::AddCategory { .. }
+        | HostelCommand::RetireCategory { .. }
+        | HostelCommand::AddStaffMember { .. }
+        | HostelCommand::RemoveStaffMember { .. }
+        | HostelCommand::SetPolicy { .. } => 200,
+    };
     let ctx = headers.context(
         actor,
         command.command_name(),

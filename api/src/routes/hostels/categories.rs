@@ -34,16 +34,7 @@ pub(super) async fn add_category(
         category: body.into(),
     };
     Ok(CommandResponse(
-        hostels::run(
-            &state.executor,
-            &headers,
-            &actor,
-            &id,
-            &request,
-            200,
-            command,
-        )
-        .await?,
+        hostels::run(&state.executor, &headers, &actor, &id, &request, command).await?,
     ))
 }
 
@@ -67,15 +58,6 @@ pub(super) async fn retire_category(
         category,
     };
     Ok(CommandResponse(
-        hostels::run(
-            &state.executor,
-            &headers,
-            &actor,
-            &id,
-            &request,
-            200,
-            command,
-        )
-        .await?,
+        hostels::run(&state.executor, &headers, &actor, &id, &request, command).await?,
     ))
 }

@@ -48,15 +48,6 @@ pub(super) async fn set_policy(
         },
     };
     Ok(CommandResponse(
-        hostels::run(
-            &state.executor,
-            &headers,
-            &actor,
-            &id,
-            &request,
-            200,
-            command,
-        )
-        .await?,
+        hostels::run(&state.executor, &headers, &actor, &id, &request, command).await?,
     ))
 }

@@ -84,7 +84,6 @@ pub(super) async fn register_hostel(
         &actor,
         &body.id,
         &request,
-        201,
         command,
     )
     .await?;

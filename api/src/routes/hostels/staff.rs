@@ -59,16 +59,7 @@ pub(super) async fn add_staff_member(
         },
     };
     Ok(CommandResponse(
-        hostels::run(
-            &state.executor,
-            &headers,
-            &actor,
-            &id,
-            &request,
-            200,
-            command,
-        )
-        .await?,
+        hostels::run(&state.executor, &headers, &actor, &id, &request, command).await?,
     ))
 }
 
@@ -91,15 +82,6 @@ pub(super) async fn remove_staff_member(
         id: user_id,
     };
     Ok(CommandResponse(
-        hostels::run(
-            &state.executor,
-            &headers,
-            &actor,
-            &id,
-            &request,
-            200,
-            command,
-        )
-        .await?,
+        hostels::run(&state.executor, &headers, &actor, &id, &request, command).await?,
     ))
 }
