@@ -1,78 +1,82 @@
 //! A progress bar on stderr for long CLI jobs (`cms audit verify`, `cms projections rebuild`).
 //!
-//! On a terminal it redraws one line in place:
-//! `verifying [##########----------]  50%  500000/1000000  41230/s  ETA 12s`. When stderr is not a
-//! terminal (CI logs, `2> file`) it prints a plain line at every tenth instead, so logs stay readable.
+//! On a terminal `indicatif` redraws one line in place (at most ten times a second):
+//! `verifying [##########----------]  50%  500000/1000000  41,230/s  ETA 12s`. `indicatif` draws
+//! nothing when stderr is not a terminal (CI logs, `2> file`), so there the bar stays hidden and a
+//! plain line is printed at every tenth instead, with the same share, count, rate and time left taken
+//! from the bar's state, so logs stay readable.
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
+use std::time::Duration;
 
-const WIDTH: usize = 24;
-/// The least time between two redraws on a terminal.
-const REDRAW: Duration = Duration::from_millis(100);
+use indicatif::{HumanDuration, HumanFloatCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Redraws per second on a terminal.
+const REDRAW_HZ: u8 = 10;
+/// The terminal line: label, a 24-cell bar, share, count, rate and time left.
+const TEMPLATE: &str = "{prefix} [{bar:24}] {percent:>3}%  {pos}/{len}  {per_sec:0}  ETA {eta}";
+
+/// How the bar reaches the reader.
+#[derive(Debug)]
+enum Output {
+    /// `indicatif` redraws the line in place.
+    Terminal,
+    /// A plain line per tenth; holds the last tenth printed (-1 before the first).
+    Lines { last_tenth: i64 },
+}
 
 /// A progress bar for `label`.
 #[derive(Debug)]
 pub struct Progress {
     label: String,
-    started: Instant,
-    last_draw: Option<Instant>,
-    last_tenth: i64,
-    terminal: bool,
-    drawn: bool,
+    bar: ProgressBar,
+    output: Output,
 }
 
 impl Progress {
     /// Starts a bar (nothing is printed until the first [`Progress::update`]).
     pub fn new(label: impl Into<String>) -> Self {
-        Self {
-            label: label.into(),
-            started: Instant::now(),
-            last_draw: None,
-            last_tenth: -1,
-            terminal: std::io::stderr().is_terminal(),
-            drawn: false,
-        }
-    }
-
-    /// Reports `done` of `total`.
-    pub fn update(&mut self, done: i64, total: i64) {
-        let now = Instant::now();
-        if self.terminal {
-            let due = self
-                .last_draw
-                .is_none_or(|last| now.duration_since(last) >= REDRAW);
-            if due || done >= total {
-                self.last_draw = Some(now);
-                self.drawn = true;
-                eprint!("\r{}", self.line(done, total, now));
-                let _ = std::io::stderr().flush();
-            }
+        let label = label.into();
+        let (target, output) = if std::io::stderr().is_terminal() {
+            (
+                ProgressDrawTarget::stderr_with_hz(REDRAW_HZ),
+                Output::Terminal,
+            )
         } else {
+            (
+                ProgressDrawTarget::hidden(),
+                Output::Lines { last_tenth: -1 },
+            )
+        };
+        let bar = ProgressBar::with_draw_target(None, target)
+            .with_style(style())
+            .with_prefix(label.clone());
+        Self { label, bar, output }
+    }
+
+    /// Reports `done` of `total` (a total below `done`, as when the head moved on, counts as `done`).
+    pub fn update(&mut self, done: i64, total: i64) {
+        let done = done.max(0);
+        let total = total.max(done);
+        self.bar.set_length(total.unsigned_abs());
+        self.bar.set_position(done.unsigned_abs());
+        if let Output::Lines { last_tenth } = &mut self.output {
             let tenth = if total > 0 { done * 10 / total } else { 10 };
-            if tenth > self.last_tenth {
-                self.last_tenth = tenth;
-                eprintln!("{}", self.line(done, total, now));
+            if tenth > *last_tenth {
+                *last_tenth = tenth;
+                eprintln!(
+                    "{}",
+                    plain_line(&self.label, done, total, self.bar.per_sec(), self.bar.eta())
+                );
             }
         }
     }
 
-    /// Ends the bar's line (on a terminal).
+    /// Ends the bar, leaving its last line on a terminal.
     pub fn finish(&mut self) {
-        if self.terminal && self.drawn {
-            eprintln!();
-            self.drawn = false;
+        if !self.bar.is_finished() {
+            self.bar.finish();
         }
-    }
-
-    /// The bar's text for `done` of `total` at `now`.
-    fn line(&self, done: i64, total: i64, now: Instant) -> String {
-        render(
-            &self.label,
-            done,
-            total,
-            now.duration_since(self.started).as_secs_f64(),
-        )
     }
 }
 
@@ -82,57 +86,64 @@ impl Drop for Progress {
     }
 }
 
-/// `label [####----]  50%  done/total  rate/s  ETA ..`, after `elapsed` seconds.
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
-fn render(label: &str, done: i64, total: i64, elapsed: f64) -> String {
-    let total = total.max(done).max(0);
+/// The terminal style: [`TEMPLATE`] with `#` for done and `-` for to do.
+fn style() -> ProgressStyle {
+    // The template is a constant the tests parse, so the fallback is never taken.
+    ProgressStyle::with_template(TEMPLATE)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("#-")
+}
+
+/// `label  50%  done/total  rate/s  ETA ..`: the line printed per tenth when stderr is not a terminal.
+#[allow(clippy::cast_precision_loss)]
+fn plain_line(label: &str, done: i64, total: i64, per_sec: f64, eta: Duration) -> String {
     let fraction = if total > 0 {
-        done.max(0) as f64 / total as f64
+        done as f64 / total as f64
     } else {
         1.0
     };
-    let filled = ((fraction * WIDTH as f64).round() as usize).min(WIDTH);
-    let rate = if elapsed > 0.0 {
-        done.max(0) as f64 / elapsed
-    } else {
-        0.0
-    };
-    let eta = if rate > 0.0 && done < total {
-        format!("ETA {:.0}s", (total - done) as f64 / rate)
+    let left = if done < total {
+        format!("ETA {:#}", HumanDuration(eta))
     } else {
         "done".to_owned()
     };
     format!(
-        "{label} [{}{}] {:>3.0}%  {done}/{total}  {rate:.0}/s  {eta}   ",
-        "#".repeat(filled),
-        "-".repeat(WIDTH - filled),
-        fraction * 100.0
+        "{label} {:>3.0}%  {done}/{total}  {:.0}/s  {left}",
+        fraction * 100.0,
+        HumanFloatCount(per_sec)
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use std::time::Duration;
+
+    use indicatif::ProgressStyle;
+
+    use super::{plain_line, TEMPLATE};
 
     #[test]
-    fn the_bar_shows_share_count_rate_and_time_left() {
+    fn the_terminal_template_parses() {
+        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn the_plain_line_shows_share_count_rate_and_time_left() {
         assert_eq!(
-            render("verifying", 500, 1_000, 2.0),
-            "verifying [############------------]  50%  500/1000  250/s  ETA 2s   "
+            plain_line("verifying", 500, 1_000, 250.0, Duration::from_secs(2)),
+            "verifying  50%  500/1000  250/s  ETA 2s"
         );
         assert_eq!(
-            render("rebuild", 10, 10, 1.0),
-            "rebuild [########################] 100%  10/10  10/s  done   "
+            plain_line("rebuild", 10, 10, 10.0, Duration::ZERO),
+            "rebuild 100%  10/10  10/s  done"
         );
-        // An empty log, and a head that moved past the total, never overflow the bar.
         assert_eq!(
-            render("x", 0, 0, 0.0),
-            "x [########################] 100%  0/0  0/s  done   "
+            plain_line("x", 0, 0, 0.0, Duration::ZERO),
+            "x 100%  0/0  0/s  done"
         );
-        assert!(render("x", 12, 10, 1.0).contains("100%  12/12"));
+        assert_eq!(
+            plain_line("big", 41_230, 1_000_000, 41_230.4, Duration::from_secs(23)),
+            "big   4%  41230/1000000  41,230/s  ETA 23s"
+        );
     }
 }

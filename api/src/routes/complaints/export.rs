@@ -1,12 +1,15 @@
 //! `GET /v1/complaints.csv`: the complaint list as CSV, with the same filters, sort and scoping as
-//! `GET /v1/complaints`. The body is streamed row by row while the keyset query is paged internally
-//! (100 rows at a time), so an export never holds more than one page in memory. The
+//! `GET /v1/complaints`. The body is streamed a page at a time while the keyset query is paged
+//! internally (100 rows at a time), so an export never holds more than one page in memory. The
 //! `Consistency-Token` is the position of the first page; later pages are read in snapshots of their
 //! own, and the keyset order means no complaint comes twice.
 //!
-//! Cells are quoted as RFC 4180 says (fields holding a comma, quote or line break are quoted, quotes
-//! doubled; lines end in CRLF), and a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
-//! return gets a leading `'`, so a spreadsheet never evaluates a resident's title as a formula.
+//! The `csv` crate writes the lines: cells are quoted as RFC 4180 says (fields holding a comma, quote
+//! or line break are quoted, quotes doubled; lines end in CRLF). Before that, a text cell starting
+//! with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet never
+//! evaluates a resident's title as a formula.
+
+use std::borrow::Cow;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -45,71 +48,69 @@ pub const HEADER: [&str; 16] = [
     "first_thumbnail_url",
 ];
 
-/// Appends one cell: neutralised against formula evaluation, then quoted when it must be.
-fn push_cell(line: &mut String, value: &str) {
-    let neutral = matches!(
-        value.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    );
-    let quoted = value.contains([',', '"', '\n', '\r']);
-    if quoted {
-        line.push('"');
-    }
-    if neutral {
-        line.push('\'');
-    }
-    for c in value.chars() {
-        if c == '"' {
-            line.push('"');
-        }
-        line.push(c);
-    }
-    if quoted {
-        line.push('"');
+/// The writer every chunk of the export goes through: RFC 4180 quoting (only the fields that need
+/// it), CRLF line ends.
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Necessary)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}
+
+/// `value` neutralised against formula evaluation: a leading `'` when it starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return.
+fn neutralise(value: &str) -> Cow<'_, [u8]> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned([b"'", value.as_bytes()].concat())
+    } else {
+        Cow::Borrowed(value.as_bytes())
     }
 }
 
-/// One CSV line (ending in CRLF) from its cells.
-fn line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = String::new();
-    for (i, cell) in cells.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_cell(&mut out, cell);
+/// The CSV text of `records`, one line each, every cell neutralised and then quoted when it must be.
+///
+/// # Errors
+///
+/// None in practice: the writer only writes to memory. The error type is the one the body stream
+/// carries.
+fn csv_text<R, C>(records: impl IntoIterator<Item = R>) -> Result<Bytes, std::io::Error>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut out = writer();
+    for record in records {
+        let cells: Vec<C> = record.into_iter().collect();
+        out.write_record(cells.iter().map(|cell| neutralise(cell.as_ref())))?;
     }
-    out.push_str("\r\n");
-    out
+    let text = out.into_inner().map_err(csv::IntoInnerError::into_error)?;
+    Ok(Bytes::from(text))
 }
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// A complaint as one CSV line, in [`HEADER`] order.
-fn row_line(row: &ListRow) -> String {
-    let filed_at = time(row.filed_at);
-    let updated_at = time(row.updated_at);
-    let photo_count = row.photo_count.to_string();
-    let thumbnail_url = super::list::thumbnail_url(row);
-    line([
-        row.id.as_str(),
-        row.hostel.as_str(),
-        row.wing.as_deref().unwrap_or(""),
-        row.room.as_str(),
-        row.category.as_str(),
-        row.severity.as_str(),
-        row.priority.as_deref().unwrap_or(""),
-        row.status.as_str(),
-        row.assignee.as_deref().unwrap_or(""),
-        row.reporter.as_str(),
-        row.title.as_str(),
-        row.description.as_str(),
-        filed_at.as_str(),
-        updated_at.as_str(),
-        photo_count.as_str(),
-        thumbnail_url.as_deref().unwrap_or(""),
-    ])
+/// A complaint's cells, in [`HEADER`] order.
+fn row_cells(row: &ListRow) -> [Cow<'_, str>; 16] {
+    [
+        Cow::Borrowed(row.id.as_str()),
+        Cow::Borrowed(row.hostel.as_str()),
+        Cow::Borrowed(row.wing.as_deref().unwrap_or("")),
+        Cow::Borrowed(row.room.as_str()),
+        Cow::Borrowed(row.category.as_str()),
+        Cow::Borrowed(row.severity.as_str()),
+        Cow::Borrowed(row.priority.as_deref().unwrap_or("")),
+        Cow::Borrowed(row.status.as_str()),
+        Cow::Borrowed(row.assignee.as_deref().unwrap_or("")),
+        Cow::Borrowed(row.reporter.as_str()),
+        Cow::Borrowed(row.title.as_str()),
+        Cow::Borrowed(row.description.as_str()),
+        Cow::Owned(time(row.filed_at)),
+        Cow::Owned(time(row.updated_at)),
+        Cow::Owned(row.photo_count.to_string()),
+        Cow::Owned(super::list::thumbnail_url(row).unwrap_or_default()),
+    ]
 }
 
 /// Where the walk through the pages stands.
@@ -122,9 +123,10 @@ struct Walk {
     done: bool,
 }
 
-/// The next page's rows as lines, or `None` when the listing is exhausted. A storage failure mid-way
-/// ends the body with an error (the client sees a truncated transfer, never a silently short file).
-async fn next_page(mut walk: Walk) -> Option<(Result<Vec<Bytes>, std::io::Error>, Walk)> {
+/// The next page's rows as CSV lines, or `None` when the listing is exhausted. A storage failure
+/// mid-way ends the body with an error (the client sees a truncated transfer, never a silently short
+/// file).
+async fn next_page(mut walk: Walk) -> Option<(Result<Bytes, std::io::Error>, Walk)> {
     if walk.done {
         return None;
     }
@@ -147,22 +149,13 @@ async fn next_page(mut walk: Walk) -> Option<(Result<Vec<Bytes>, std::io::Error>
         Some(Ok(cursor)) => walk.query.cursor = Some(cursor),
         Some(Err(_)) | None => walk.done = true,
     }
-    let lines = page
-        .items
-        .iter()
-        .map(|row| Bytes::from(row_line(row)))
-        .collect();
-    Some((Ok(lines), walk))
+    Some((csv_text(page.items.iter().map(row_cells)), walk))
 }
 
+/// The body: the header line, then one chunk per page.
 fn rows(walk: Walk) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-    let header = Bytes::from(line(HEADER));
-    stream::once(async move { Ok(header) }).chain(stream::unfold(walk, next_page).flat_map(
-        |page| match page {
-            Ok(lines) => stream::iter(lines.into_iter().map(Ok).collect::<Vec<_>>()),
-            Err(error) => stream::iter(vec![Err(error)]),
-        },
-    ))
+    let header = csv_text([HEADER]);
+    stream::once(async move { header }).chain(stream::unfold(walk, next_page))
 }
 
 /// Export complaints as CSV (from the complaint list projection).
@@ -216,8 +209,11 @@ pub(super) async fn export_csv(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::line;
+    fn line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+        String::from_utf8(super::csv_text([cells]).unwrap().to_vec()).unwrap()
+    }
 
     #[test]
     fn plain_cells_are_left_alone_and_lines_end_in_crlf() {
@@ -242,5 +238,16 @@ mod tests {
             line(["=HYPERLINK(\"x\",1)"]),
             "\"'=HYPERLINK(\"\"x\"\",1)\"\r\n"
         );
+        // A leading tab stays unquoted; a leading carriage return is quoted, the `'` inside the quotes.
+        assert_eq!(
+            line(["\tx", "\rx", "'=already"]),
+            "'\tx,\"'\rx\",'=already\r\n"
+        );
+    }
+
+    #[test]
+    fn a_page_is_one_line_per_record() {
+        let text = super::csv_text([["a", ""], ["", "b"], ["", ""]]).unwrap();
+        assert_eq!(&text[..], b"a,\r\n,b\r\n,\r\n");
     }
 }

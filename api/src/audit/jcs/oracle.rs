@@ -1,6 +1,8 @@
-//! RFC 8785 JSON Canonicalization Scheme (JCS) for `serde_json::Value`: object members sorted by the
-//! UTF-16 code units of their names, no whitespace, strings escaped as ECMAScript's `JSON.stringify`
-//! does, numbers in ECMAScript `Number.prototype.toString` form.
+//! The hand-written RFC 8785 JSON Canonicalization Scheme (JCS) CMS chained with until it moved to
+//! `serde_json_canonicalizer`, kept unchanged (only its tests moved) as a test oracle: every stored
+//! chain hash and checkpoint signature was computed from these bytes, so the crate must keep producing
+//! them. Object members sorted by the UTF-16 code units of their names, no whitespace, strings escaped
+//! as ECMAScript's `JSON.stringify` does, numbers in ECMAScript `Number.prototype.toString` form.
 //!
 //! Numbers: integers of magnitude up to 2^53 print as themselves; every other number is taken as an
 //! IEEE 754 double (as JCS requires) and printed from ryu's shortest round-trip digits, laid out by
@@ -143,107 +145,4 @@ fn write_string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn jcs(value: &Value) -> String {
-        String::from_utf8(canonicalize(value)).unwrap()
-    }
-
-    #[test]
-    fn the_rfc_8785_primitive_example_canonicalizes_exactly() {
-        // RFC 8785 section 3.2.2, built from Rust literals so no JSON parser rounds the numbers.
-        let value = json!({
-            "numbers": [333_333_333.333_333_3_f64, 1e30, 4.50, 2e-3, 0.000_000_000_000_000_000_000_000_001],
-            "string": "\u{20ac}$\u{000F}\u{000a}A'\u{0042}\u{0022}\u{005c}\\\"/",
-            "literals": [null, true, false]
-        });
-        assert_eq!(
-            jcs(&value),
-            r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
-        );
-    }
-
-    #[test]
-    fn object_members_sort_by_utf16_code_units() {
-        // RFC 8785 section 3.2.3: the emoji (a surrogate pair) sorts before U+FB33.
-        let value = json!({
-            "\u{20ac}": "Euro Sign",
-            "\r": "Carriage Return",
-            "\u{fb33}": "Hebrew Letter Dalet With Dagesh",
-            "1": "One",
-            "\u{1f600}": "Emoji: Grinning Face",
-            "\u{0080}": "Control",
-            "\u{00f6}": "Latin Small Letter O With Diaeresis"
-        });
-        let text = jcs(&value);
-        let order: Vec<usize> = [
-            "\\r",
-            "\"1\"",
-            "\u{0080}",
-            "\u{00f6}",
-            "\u{20ac}",
-            "\u{1f600}",
-            "\u{fb33}",
-        ]
-        .iter()
-        .map(|needle| text.find(needle).unwrap())
-        .collect();
-        assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
-    }
-
-    #[test]
-    fn doubles_print_as_ecmascript_does_for_the_rfc_8785_table() {
-        // RFC 8785 appendix B.
-        let table: [(u64, &str); 24] = [
-            (0x0000_0000_0000_0000, "0"),
-            (0x8000_0000_0000_0000, "0"),
-            (0x0000_0000_0000_0001, "5e-324"),
-            (0x8000_0000_0000_0001, "-5e-324"),
-            (0x7fef_ffff_ffff_ffff, "1.7976931348623157e+308"),
-            (0xffef_ffff_ffff_ffff, "-1.7976931348623157e+308"),
-            (0x4340_0000_0000_0000, "9007199254740992"),
-            (0xc340_0000_0000_0000, "-9007199254740992"),
-            (0x4430_0000_0000_0000, "295147905179352830000"),
-            (0x44b5_2d02_c7e1_4af5, "9.999999999999997e+22"),
-            (0x44b5_2d02_c7e1_4af6, "1e+23"),
-            (0x44b5_2d02_c7e1_4af7, "1.0000000000000001e+23"),
-            (0x444b_1ae4_d6e2_ef4e, "999999999999999700000"),
-            (0x444b_1ae4_d6e2_ef4f, "999999999999999900000"),
-            (0x444b_1ae4_d6e2_ef50, "1e+21"),
-            (0x3eb0_c6f7_a0b5_ed8c, "9.999999999999997e-7"),
-            (0x3eb0_c6f7_a0b5_ed8d, "0.000001"),
-            (0x41b3_de43_5555_5553, "333333333.3333332"),
-            (0x41b3_de43_5555_5554, "333333333.33333325"),
-            (0x41b3_de43_5555_5555, "333333333.3333333"),
-            (0x41b3_de43_5555_5556, "333333333.3333334"),
-            (0x41b3_de43_5555_5557, "333333333.33333343"),
-            (0xbecb_f647_612f_3696, "-0.0000033333333333333333"),
-            (0x4314_3ff3_c1cb_0959, "1424953923781206.2"),
-        ];
-        for (bits, expected) in table {
-            assert_eq!(format_double(f64::from_bits(bits)), expected, "{bits:#x}");
-        }
-    }
-
-    #[test]
-    fn integers_beyond_two_to_the_53_are_taken_as_doubles() {
-        assert_eq!(jcs(&json!(9_007_199_254_740_993_u64)), "9007199254740992");
-        assert_eq!(jcs(&json!(-42)), "-42");
-        assert_eq!(jcs(&json!(u64::MAX)), "18446744073709552000");
-    }
-
-    #[test]
-    fn control_characters_escape_as_lowercase_unicode_and_others_stay_literal() {
-        assert_eq!(
-            jcs(&json!("\u{1}\u{1f}\u{7f}\u{2028}é")),
-            "\"\\u0001\\u001f\u{7f}\u{2028}é\""
-        );
-    }
 }
