@@ -1,7 +1,7 @@
 //! Commands on complaints: what every complaint command needs before the domain decides (the
 //! complaint, visible to the caller; its hostel's facts) and the answer it renders. Routes parse and
-//! authorise the request, then call [`act`] (an existing complaint) or the filing route's own
-//! command; both end in the [`Executor`].
+//! authorise the request, then call [`file`] (a new complaint) or [`act`] (an existing one); both
+//! end in the [`Executor`].
 
 use chrono::Utc;
 use cms_domain::actor::{Actor, Role};
@@ -15,6 +15,7 @@ use super::executor::{Executor, Loaded};
 use super::http::{CommandHeaders, CommandResponse};
 use crate::error::ApiError;
 
+/// 404 `complaint_not_found`: what an absent complaint and one the caller may not see both answer.
 pub(crate) fn not_found() -> ApiError {
     ApiError::not_found("complaint_not_found", "complaint not found")
 }
@@ -58,10 +59,7 @@ pub(crate) async fn hostel_facts(
     id: &HostelId,
 ) -> Result<HostelFacts, ApiError> {
     let hostel = executor.load::<Hostel>(id.as_str()).await?;
-    hostel
-        .state
-        .facts()
-        .ok_or_else(|| ApiError::not_found("hostel_not_found", "hostel not found"))
+    hostel.state.facts().ok_or_else(super::hostels::not_found)
 }
 
 /// The body every complaint command answers with (plus `position`).
@@ -123,7 +121,7 @@ pub(crate) async fn file(
     new: impl FnOnce(ComplaintId) -> ComplaintAction,
 ) -> Result<CommandResponse, ApiError> {
     if !actor.scope.covers(hostel) {
-        return Err(ApiError::not_found("hostel_not_found", "hostel not found"));
+        return Err(super::hostels::not_found());
     }
     let facts = hostel_facts(executor, hostel).await?;
     let ctx = headers.context(

@@ -11,6 +11,7 @@ use super::executor::{CommandContext, Executor, Loaded, Outcome};
 use super::http::CommandHeaders;
 use crate::error::ApiError;
 
+/// 404 `hostel_not_found`: what an unregistered hostel and one outside the caller's scope both answer.
 pub(crate) fn not_found() -> ApiError {
     ApiError::not_found("hostel_not_found", "hostel not found")
 }
@@ -34,6 +35,7 @@ pub(crate) async fn load_visible(
     Ok(loaded)
 }
 
+/// The body every hostel command answers with (plus `position`).
 fn render(hostel: &Hostel) -> Value {
     json!({ "hostel_id": hostel.id() })
 }
