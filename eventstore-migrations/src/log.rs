@@ -63,9 +63,5 @@ crate::for_each_backend! {
 /// # Errors
 /// Storage failures.
 pub async fn head(db: &Db) -> Result<i64, sqlx::Error> {
-    crate::on_backend!(db.reader(), |conn| {
-        sqlx::query_scalar::<Sql, i64>(HEAD)
-            .fetch_one(&mut *conn)
-            .await
-    })
+    crate::on_backend!(db.reader(), |conn, backend| backend::head(conn).await)
 }
